@@ -1,0 +1,275 @@
+// Package ecgsynth generates seeded synthetic ECGs with known beat times,
+// labels and rhythm episodes, for the ECG core's unit tests: sinus rhythm,
+// atrial fibrillation, ventricular tachycardia and fibrillation, pauses,
+// ectopic beats, ST shifts, noise, baseline wander, mains hum and lead-off.
+//
+// Each beat is a sum of Gaussian waves (P, Q, R, S, T), the
+// construction of McSharry et al. (IEEE TBME 50(3):289–294, 2003) reduced
+// to fixed wave times; wave sizes are scaled per lead so that a 12-lead
+// record looks roughly physiological. It is a test fixture, not a model of
+// any patient.
+package ecgsynth
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Kind is the rhythm of a segment.
+type Kind string
+
+// Segment kinds.
+const (
+	Sinus     Kind = "sinus"
+	AF        Kind = "atrial_fibrillation"
+	VT        Kind = "ventricular_tachycardia"
+	VF        Kind = "ventricular_fibrillation"
+	Asystole  Kind = "asystole"
+	Bigeminy  Kind = "bigeminy"  // sinus beat, PVC, sinus beat, …
+	PVCs      Kind = "sinus_pvc" // sinus with a PVC every EctopicEvery beats
+	PACs      Kind = "sinus_pac" // sinus with a premature atrial beat every EctopicEvery beats
+	Trigeminy Kind = "trigeminy"
+)
+
+// Segment is a stretch of one rhythm.
+type Segment struct {
+	Kind    Kind
+	Seconds float64
+	// RateBPM is the mean rate (ignored for VF and asystole).
+	RateBPM float64
+	// EctopicEvery sets the PVC/PAC spacing for PVCs and PACs (default 5).
+	EctopicEvery int
+}
+
+// LeadOff replaces a stretch of a lead with a flat line (Rail false: the
+// value at its start) or an amplifier rail (Rail true: +RailMV).
+type LeadOff struct {
+	Lead           int
+	Start, Seconds float64
+	Rail           bool
+}
+
+// RailMV is the value of a clipped (saturated) lead.
+const RailMV = 5.0
+
+// Config describes a record.
+type Config struct {
+	RateHz float64
+	// Leads names the leads; unknown names get lead II's shape. Default
+	// {"II"}.
+	Leads    []string
+	Seed     uint64
+	Segments []Segment
+	// NoiseMV is the RMS of white noise; WanderMV the amplitude of a
+	// 0.3 Hz baseline wander; MainsMV the amplitude of 50 Hz hum.
+	NoiseMV, WanderMV, MainsMV float64
+	// STmV shifts the ST segment of normal beats per lead name (mV).
+	STmV    map[string]float64
+	LeadOff []LeadOff
+}
+
+// Beat is a true beat: its R-peak sample and AAMI label.
+type Beat struct {
+	Sample int64
+	Label  string // "N", "S" or "V"
+}
+
+// Episode is a true rhythm stretch [Start, End) in samples.
+type Episode struct {
+	Start, End int64
+	Kind       Kind
+}
+
+// Truth is what the generator put in.
+type Truth struct {
+	Beats    []Beat
+	Episodes []Episode
+}
+
+// wave is one Gaussian: time offset from R (s), amplitude (mV), width (s).
+type wave struct{ t, a, w float64 }
+
+// leadShape scales the P, QRS and T waves of lead II for other leads.
+var leadShape = map[string][3]float64{
+	"I": {0.6, 0.6, 0.6}, "II": {1, 1, 1}, "III": {0.4, 0.5, 0.4}, "aVR": {-0.8, -0.8, -0.8},
+	"aVL": {0.2, 0.3, 0.2}, "aVF": {0.7, 0.7, 0.7}, "V1": {0.5, -0.8, -0.2}, "V2": {0.6, -0.5, 0.8},
+	"V3": {0.6, 0.6, 1.0}, "V4": {0.6, 1.3, 1.0}, "V5": {0.6, 1.2, 0.8}, "V6": {0.6, 0.9, 0.6},
+}
+
+func normalBeat(rr float64, p bool) []wave {
+	qt := 0.4 * math.Sqrt(rr) // Bazett-like QT scaling
+	w := []wave{{-0.03, -0.1, 0.01}, {0, 1.0, 0.012}, {0.03, -0.25, 0.012}, {qt - 0.11, 0.3, 0.045}}
+	if p {
+		w = append(w, wave{-0.17, 0.15, 0.022})
+	}
+	return w
+}
+
+func ventricularBeat() []wave {
+	return []wave{{0, 1.1, 0.035}, {0.07, -0.5, 0.03}, {0.3, -0.35, 0.07}}
+}
+
+// Generate returns the leads (mV) and the truth for cfg. The same Config
+// always yields the same record.
+func Generate(cfg Config) ([][]float32, Truth) {
+	if len(cfg.Leads) == 0 {
+		cfg.Leads = []string{"II"}
+	}
+	fs := cfg.RateHz
+	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))
+	var total float64
+	for _, s := range cfg.Segments {
+		total += s.Seconds
+	}
+	n := int(total * fs)
+	out := make([][]float32, len(cfg.Leads))
+	acc := make([][]float64, len(cfg.Leads))
+	for i := range out {
+		out[i] = make([]float32, n)
+		acc[i] = make([]float64, n)
+	}
+	var truth Truth
+	add := func(r float64, waves []wave, qrsScaleOnly bool, st float64, label string) {
+		rs := int64(math.Round(r * fs))
+		if rs < 0 || rs >= int64(n) {
+			return
+		}
+		truth.Beats = append(truth.Beats, Beat{Sample: rs, Label: label})
+		for li, name := range cfg.Leads {
+			sh, ok := leadShape[name]
+			if !ok {
+				sh = leadShape["II"]
+			}
+			stl := cfg.STmV[name] * st
+			lo := max(0, int((r-0.4)*fs))
+			hi := min(n, int((r+0.6)*fs))
+			for k := lo; k < hi; k++ {
+				t := float64(k)/fs - r
+				var v float64
+				for _, wv := range waves {
+					scale := sh[1]
+					if !qrsScaleOnly {
+						switch {
+						case wv.t < -0.1:
+							scale = sh[0]
+						case wv.t > 0.1:
+							scale = sh[2]
+						}
+					}
+					d := (t - wv.t) / wv.w
+					v += scale * wv.a * math.Exp(-0.5*d*d)
+				}
+				if stl != 0 && t > 0.03 && t < 0.36 {
+					// plateau from J (R+40 ms) into the T wave, 10 ms edges
+					up := 1 / (1 + math.Exp(-(t-0.045)/0.003))
+					down := 1 / (1 + math.Exp((t-0.32)/0.015))
+					v += stl * up * down
+				}
+				acc[li][k] += v
+			}
+		}
+	}
+	t := 0.0
+	for _, seg := range cfg.Segments {
+		start, end := t, t+seg.Seconds
+		truth.Episodes = append(truth.Episodes, Episode{Start: int64(start * fs), End: int64(end * fs), Kind: seg.Kind})
+		rate := seg.RateBPM
+		if rate <= 0 {
+			rate = 70
+		}
+		rr := 60 / rate
+		every := seg.EctopicEvery
+		if every <= 0 {
+			every = 5
+		}
+		switch seg.Kind {
+		case VF:
+			phase := 0.0
+			for k := int(start * fs); k < int(end*fs) && k < n; k++ {
+				f := 5 + 0.8*math.Sin(2*math.Pi*0.2*float64(k)/fs)
+				phase += 2 * math.Pi * f / fs
+				amp := 0.4 + 0.2*math.Sin(2*math.Pi*0.5*float64(k)/fs)
+				for li := range acc {
+					acc[li][k] += amp * math.Sin(phase)
+				}
+			}
+		case Asystole:
+		default:
+			r := start + rr*0.5
+			i := 0
+			for r < end {
+				beatRR := rr
+				switch seg.Kind {
+				case Sinus:
+					add(r, normalBeat(rr, true), false, 1, "N")
+				case AF:
+					add(r, normalBeat(rr, false), false, 1, "N")
+					beatRR = rr * (0.6 + 0.8*rng.Float64())
+				case VT:
+					add(r, ventricularBeat(), true, 0, "V")
+				case Bigeminy, Trigeminy, PVCs, PACs:
+					k := every
+					if seg.Kind == Bigeminy {
+						k = 2
+					} else if seg.Kind == Trigeminy {
+						k = 3
+					}
+					switch {
+					case i%k == k-1 && (seg.Kind == PACs):
+						add(r, normalBeat(rr, true), false, 1, "S")
+					case i%k == k-1:
+						add(r, ventricularBeat(), true, 0, "V")
+					default:
+						add(r, normalBeat(rr, true), false, 1, "N")
+					}
+					// the next beat: premature before an ectopic, compensatory after
+					switch {
+					case i%k == k-2:
+						beatRR = rr * 0.65
+					case i%k == k-1:
+						beatRR = rr * 1.35
+					}
+				}
+				r += beatRR
+				i++
+			}
+		}
+		if seg.Kind == AF {
+			// fibrillatory f waves, 6–7 Hz, 0.05 mV
+			for k := int(start * fs); k < int(end*fs) && k < n; k++ {
+				for li := range acc {
+					acc[li][k] += 0.05 * math.Sin(2*math.Pi*6.5*float64(k)/fs+float64(li))
+				}
+			}
+		}
+		t = end
+	}
+	for li := range acc {
+		ph := rng.Float64() * 2 * math.Pi
+		for k := range acc[li] {
+			x := float64(k) / fs
+			v := acc[li][k] + cfg.WanderMV*math.Sin(2*math.Pi*0.3*x+ph) + cfg.MainsMV*math.Sin(2*math.Pi*50*x)
+			if cfg.NoiseMV > 0 {
+				v += cfg.NoiseMV * rng.NormFloat64()
+			}
+			out[li][k] = float32(v)
+		}
+	}
+	for _, lo := range cfg.LeadOff {
+		if lo.Lead < 0 || lo.Lead >= len(out) {
+			continue
+		}
+		a, b := int(lo.Start*fs), min(n, int((lo.Start+lo.Seconds)*fs))
+		if a < 0 || a >= b {
+			continue
+		}
+		v := out[lo.Lead][a]
+		if lo.Rail {
+			v = RailMV
+		}
+		for k := a; k < b; k++ {
+			out[lo.Lead][k] = v
+		}
+	}
+	return out, truth
+}

@@ -1,0 +1,642 @@
+package ecg
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/yizhu-health/yizhu/clinic"
+)
+
+// Rhythm is a rhythm class. The sinus classes mean a regular rhythm with
+// narrow, template-matching QRS complexes, classed by rate; P waves are
+// measured on the averaged beat (Measurements.PRms) but not required.
+type Rhythm string
+
+// Rhythm classes.
+const (
+	RhythmSinus       Rhythm = "sinus"
+	RhythmSinusBrady  Rhythm = "sinus_bradycardia" // < 60/min
+	RhythmSinusTachy  Rhythm = "sinus_tachycardia" // > 100/min
+	RhythmAF          Rhythm = "atrial_fibrillation"
+	RhythmVT          Rhythm = "ventricular_tachycardia" // ≥ 3 V beats > 100/min
+	RhythmVF          Rhythm = "ventricular_fibrillation"
+	RhythmAsystole    Rhythm = "asystole"
+	RhythmBigeminy    Rhythm = "bigeminy"
+	RhythmTrigeminy   Rhythm = "trigeminy"
+	RhythmUnreadable  Rhythm = "unreadable" // every lead off or clipped
+	rhythmNone        Rhythm = ""
+	rhythmConfirmBeat        = 4
+)
+
+// Rhythm thresholds. AF: the median absolute successive RR difference over
+// the last 12 intervals exceeds 10 % of the median RR and the RMSSD
+// exceeds 10 % of the mean (RR-irregularity detectors such as Tateno &
+// Glass 2001 and Dash et al. 2009 use the same statistics).
+const (
+	afWindow     = 12
+	afMinRR      = 8
+	afMedianDiff = 0.10
+	afRMSSD      = 0.10
+	vtMinRun     = 3
+	vfWindowS    = 2.0
+	vfShare      = 0.55
+	vfMinZC      = 5.0 // zero crossings per second
+	vfMaxZC      = 24.0
+	vfMinAmpMV   = 0.15
+)
+
+// Alert is a critical value raised by a rule, with its evidence. Start
+// and End are sample indices of the stretch that met the rule.
+type Alert struct {
+	clinic.Alert
+	Start  int64              `json:"start"`
+	End    int64              `json:"end"`
+	Leads  []string           `json:"leads,omitempty"`
+	Values map[string]float64 `json:"values,omitempty"`
+	Source string             `json:"source"`
+}
+
+type rhythmState struct {
+	cur       Rhythm
+	curStart  int64
+	cand      Rhythm
+	candStart int64
+	candN     int
+	irregular bool
+
+	vRun      int
+	vRunStart int64
+
+	hrLowSince, hrHighSince int64
+	vfWins                  int
+	vfStart                 int64
+	lastVFCheck             int64
+	gapBad                  bool
+	gapAlerted              bool
+	unreadable              bool
+	rr                      [afWindow]float32
+	sorted                  [afWindow]float32
+}
+
+func newRhythmState() rhythmState {
+	return rhythmState{hrLowSince: -1, hrHighSince: -1, vfStart: -1}
+}
+
+type alertState struct {
+	active map[string]bool
+}
+
+func newAlertState(*Rules) alertState { return alertState{active: map[string]bool{}} }
+
+// blockQuality is called when every lead finished a quality block.
+func (s *Stream) blockQuality(at int64) {
+	good := false
+	for _, q := range s.lastQ {
+		if q == QualityGood {
+			good = true
+		}
+	}
+	if !good {
+		s.rh.gapBad = true
+		s.rh.hrLowSince, s.rh.hrHighSince = -1, -1
+		s.alerts.active["vt_sustained"] = false
+		s.rh.vfWins = 0
+	}
+	_, usable := s.usableLeads()
+	s.rh.unreadable = usable == 0
+}
+
+// onBeat updates the rhythm after a fused beat.
+func (s *Stream) onBeat(dst []Event, b Beat, width float32) []Event {
+	rh := &s.rh
+	fs := s.fs
+	var rr int64
+	if s.hist.n >= 2 {
+		prev, _, _ := s.hist.at(1)
+		rr = b.Sample - prev
+		if r := s.rules.rule("pause"); r != nil && !rh.gapBad && !rh.gapAlerted &&
+			float64(rr) >= r.Params["min_pause_s"]*fs {
+			dst = s.raise(dst, r, prev, b.Sample, s.goodLeadNames(), map[string]float64{"pause_s": round3(float64(rr) / fs)},
+				fmt.Sprintf("RR interval %.2f s", float64(rr)/fs))
+		}
+	}
+	rh.gapBad, rh.gapAlerted = false, false
+	if b.Label == LabelVentricular {
+		if rh.vRun == 0 {
+			rh.vRunStart = b.Sample
+		}
+		rh.vRun++
+	} else {
+		rh.vRun = 0
+	}
+	hr := s.recentHR(8)
+	typ := s.classify(hr)
+	dst = s.setRhythm(dst, typ, b.Sample)
+
+	// Sustained VT.
+	if r := s.rules.rule("vt_sustained"); r != nil && rh.cur == RhythmVT {
+		dur := float64(b.Sample-rh.curStart) / fs
+		runHR := s.runRate()
+		if dur >= r.Params["min_duration_s"] && runHR >= r.Params["min_rate_bpm"] && !s.alerts.active["vt_sustained"] {
+			s.alerts.active["vt_sustained"] = true
+			dst = s.raise(dst, r, rh.curStart, b.Sample, s.goodLeadNames(),
+				map[string]float64{"duration_s": round3(dur), "rate_bpm": math.Round(runHR)},
+				fmt.Sprintf("ventricular tachycardia %.0f/min for %.1f s", runHR, dur))
+		}
+	} else if rh.cur != RhythmVT {
+		s.alerts.active["vt_sustained"] = false
+	}
+	// Sustained heart-rate limits.
+	if hr > 0 {
+		dst = s.hrLimit(dst, "hr_low", hr, hr < s.param("hr_low", "below_bpm"), &rh.hrLowSince, b.Sample)
+		dst = s.hrLimit(dst, "hr_high", hr, hr > s.param("hr_high", "above_bpm"), &rh.hrHighSince, b.Sample)
+	}
+	// Long QTc with R-on-T: a ventricular beat that falls before the end
+	// of the previous beat's T wave (coupling interval < QT).
+	if r := s.rules.rule("long_qtc_ront"); r != nil && b.Label == LabelVentricular && s.measOK && rr > 0 &&
+		s.meas.QTcBazettMs >= r.Params["min_qtc_ms"] && float64(rr)*1000/fs < s.meas.QTms {
+		dst = s.raise(dst, r, b.Sample-rr, b.Sample, s.goodLeadNames(),
+			map[string]float64{"qtc_ms": s.meas.QTcBazettMs, "qt_ms": s.meas.QTms, "coupling_ms": math.Round(float64(rr) * 1000 / fs)},
+			fmt.Sprintf("QTc %.0f ms, ventricular beat %.0f ms after the previous R (QT %.0f ms)", s.meas.QTcBazettMs, float64(rr)*1000/fs, s.meas.QTms))
+	}
+	return dst
+}
+
+func (s *Stream) param(kind, name string) float64 {
+	if r := s.rules.rule(kind); r != nil {
+		return r.Params[name]
+	}
+	return math.NaN()
+}
+
+func (s *Stream) hrLimit(dst []Event, kind string, hr float64, beyond bool, since *int64, now int64) []Event {
+	r := s.rules.rule(kind)
+	if r == nil {
+		return dst
+	}
+	if !beyond {
+		*since = -1
+		s.alerts.active[kind] = false
+		return dst
+	}
+	if *since < 0 {
+		*since = now
+	}
+	dur := float64(now-*since) / s.fs
+	if dur >= r.Params["min_duration_s"] && !s.alerts.active[kind] {
+		s.alerts.active[kind] = true
+		dst = s.raise(dst, r, *since, now, s.goodLeadNames(), map[string]float64{"hr_bpm": math.Round(hr), "duration_s": round3(dur)},
+			fmt.Sprintf("heart rate %.0f/min for %.1f s", hr, dur))
+	}
+	return dst
+}
+
+// recentHR returns the rate (per minute) from the last k RR intervals, or 0.
+func (s *Stream) recentHR(k int) float64 {
+	if s.hist.n < 2 {
+		return 0
+	}
+	k = min(k, s.hist.n-1)
+	a, _, _ := s.hist.at(0)
+	b, _, _ := s.hist.at(k)
+	if a <= b {
+		return 0
+	}
+	return 60 * s.fs * float64(k) / float64(a-b)
+}
+
+// runRate returns the rate of the current ventricular run or rhythm.
+func (s *Stream) runRate() float64 { return s.recentHR(8) }
+
+// classify returns the rhythm class after the newest beat.
+func (s *Stream) classify(hr float64) Rhythm {
+	rh := &s.rh
+	if rh.vfWins >= 2 {
+		return RhythmVF
+	}
+	if rh.vRun >= vtMinRun && s.recentHR(vtMinRun-1) > 100 {
+		return RhythmVT
+	}
+	rh.irregular = s.afIrregular()
+	if rh.irregular {
+		return RhythmAF
+	}
+	if s.hist.n >= 6 {
+		var l [6]Label
+		for i := range l {
+			_, l[i], _ = s.hist.at(i)
+		}
+		ect := func(x Label) bool { return x == LabelVentricular }
+		if ect(l[0]) != ect(l[1]) && ect(l[1]) != ect(l[2]) && ect(l[2]) != ect(l[3]) && ect(l[3]) != ect(l[4]) && ect(l[4]) != ect(l[5]) {
+			return RhythmBigeminy
+		}
+		for off := range 3 {
+			if ect(l[off]) && ect(l[off+3]) && !ect(l[(off+1)%6]) && !ect(l[(off+2)%6]) && !ect(l[(off+4)%6]) && !ect(l[(off+5)%6]) {
+				return RhythmTrigeminy
+			}
+		}
+	}
+	// Rate classes with 3/min hysteresis so that a rate hovering at a
+	// limit does not flap.
+	lo, hi := 60.0, 100.0
+	switch rh.cur {
+	case RhythmSinusBrady:
+		lo = 63
+	case RhythmSinusTachy:
+		hi = 97
+	}
+	switch {
+	case hr == 0:
+		return rhythmNone
+	case hr < lo:
+		return RhythmSinusBrady
+	case hr > hi:
+		return RhythmSinusTachy
+	}
+	return RhythmSinus
+}
+
+// afIrregular applies the RR-irregularity test to the last afWindow RR
+// intervals, unless most of those beats have a P wave like the
+// template's. Intervals next to ventricular beats are left out, and so is
+// every premature–compensatory pair (a short interval followed by a long
+// one, the signature of an ectopic beat in sinus rhythm), so that
+// frequent ectopy does not read as fibrillation.
+func (s *Stream) afIrregular() bool {
+	rh := &s.rh
+	k, withP, knownP := 0, 0, 0
+	for i := 0; i+1 < s.hist.n && k < afWindow; i++ {
+		a, la, _ := s.hist.at(i)
+		b, lb, _ := s.hist.at(i + 1)
+		if p := s.hist.pwave[(s.hist.i-1-i+2*historyBeats)%historyBeats]; p >= 0 {
+			knownP++
+			withP += int(p)
+		}
+		if la == LabelVentricular || lb == LabelVentricular {
+			continue
+		}
+		rh.rr[k] = float32(a - b)
+		k++
+	}
+	// Atrial fibrillation has no P waves: a window where most beats show
+	// the template's P wave is sinus rhythm with irregular conduction or
+	// ectopy, not AF.
+	if k < afMinRR || (knownP >= afMinRR/2 && 2*withP > knownP) {
+		return false
+	}
+	sorted := rh.sorted[:k]
+	copy(sorted, rh.rr[:k])
+	med := median(sorted)
+	// rh.rr is newest first: rr[i] follows rr[i+1] in time.
+	n := 0
+	for i := 0; i < k; i++ {
+		if i+1 < k && rh.rr[i] > 1.1*med && rh.rr[i+1] < 0.85*med {
+			i++ // drop the compensatory and the premature interval
+			continue
+		}
+		rh.rr[n] = rh.rr[i]
+		n++
+	}
+	if n < afMinRR-afMinRR/4 {
+		return false
+	}
+	rr := rh.rr[:n]
+	var mean, ssd float64
+	for i, v := range rr {
+		mean += float64(v)
+		if i > 0 {
+			d := float64(v - rr[i-1])
+			ssd += d * d
+		}
+	}
+	mean /= float64(n)
+	rmssd := math.Sqrt(ssd / float64(n-1))
+	diffs := rh.sorted[:n-1]
+	for i := 1; i < n; i++ {
+		diffs[i-1] = abs32(rr[i] - rr[i-1])
+	}
+	medDiff := median(diffs)
+	sorted = rh.sorted[:n]
+	copy(sorted, rr)
+	medRR := median(sorted)
+	return float64(medDiff) > afMedianDiff*float64(medRR) && rmssd > afRMSSD*mean
+}
+
+// median sorts x in place (insertion sort; x is short) and returns its
+// median.
+func median(x []float32) float32 {
+	for i := 1; i < len(x); i++ {
+		for j := i; j > 0 && x[j] < x[j-1]; j-- {
+			x[j], x[j-1] = x[j-1], x[j]
+		}
+	}
+	if len(x) == 0 {
+		return 0
+	}
+	if len(x)%2 == 1 {
+		return x[len(x)/2]
+	}
+	return (x[len(x)/2-1] + x[len(x)/2]) / 2
+}
+
+// setRhythm debounces rhythm changes: ventricular rhythms and asystole
+// switch at once, others after rhythmConfirmBeat beats in a row.
+func (s *Stream) setRhythm(dst []Event, typ Rhythm, at int64) []Event {
+	rh := &s.rh
+	if typ == rhythmNone || typ == rh.cur {
+		rh.cand, rh.candN = rhythmNone, 0
+		return dst
+	}
+	if typ != rh.cand {
+		rh.cand, rh.candStart, rh.candN = typ, at, 0
+		switch {
+		case typ == RhythmVT:
+			rh.candStart = rh.vRunStart
+		case rh.cur == rhythmNone && s.hist.n > 0:
+			// the first rhythm of a stream starts at its first beat
+			rh.candStart, _, _ = s.hist.at(s.hist.n - 1)
+		}
+	}
+	rh.candN++
+	immediate := typ == RhythmVT || typ == RhythmVF || typ == RhythmAsystole || typ == RhythmUnreadable
+	if !immediate && rh.candN < rhythmConfirmBeat && rh.cur != rhythmNone && rh.cur != RhythmAsystole && rh.cur != RhythmUnreadable {
+		return dst
+	}
+	rh.cur, rh.curStart = typ, rh.candStart
+	rh.cand, rh.candN = rhythmNone, 0
+	return append(dst, Event{Kind: EventRhythm, Rhythm: RhythmChange{Sample: rh.curStart, Type: typ}})
+}
+
+// rhythmTick runs once per sub-chunk: asystole and pauses without a
+// closing beat, ventricular fibrillation, unreadable signal.
+func (s *Stream) rhythmTick(dst []Event) []Event {
+	rh := &s.rh
+	fs := s.fs
+	now := s.n - int64((MaxLatency+fuseWindow)*fs)
+	if rh.unreadable {
+		if rh.cur != RhythmUnreadable {
+			rh.cur, rh.curStart = RhythmUnreadable, s.n
+			dst = append(dst, Event{Kind: EventRhythm, Rhythm: RhythmChange{Sample: max(0, s.n-int64(blockSeconds*fs)), Type: RhythmUnreadable}})
+		}
+		return dst
+	}
+	last := max(s.lastFused, int64(WarmUp*fs))
+	if r := s.rules.rule("pause"); r != nil && now > last && float64(now-last) >= r.Params["min_pause_s"]*fs && !rh.gapBad {
+		if !rh.gapAlerted {
+			rh.gapAlerted = true
+			dst = s.raise(dst, r, last, now, s.goodLeadNames(), map[string]float64{"pause_s": round3(float64(now-last) / fs)},
+				fmt.Sprintf("no QRS complex for %.1f s on good-quality leads", float64(now-last)/fs))
+			if rh.cur != RhythmAsystole {
+				rh.cur, rh.curStart = RhythmAsystole, last+1
+				dst = append(dst, Event{Kind: EventRhythm, Rhythm: RhythmChange{Sample: last + 1, Type: RhythmAsystole}})
+			}
+		}
+	}
+	if s.n-rh.lastVFCheck >= int64(fs) {
+		rh.lastVFCheck = s.n
+		dst = s.vfCheck(dst)
+	}
+	return dst
+}
+
+// vfCheck looks at the last 2 s of the first good lead: fibrillation
+// waves leave little isoelectric line (most samples above a fifth of the
+// peak), cross zero 5–24 times a second (VF 150–500/min) and are not a
+// regular narrow-QRS rhythm below 200/min nor a regular rhythm below
+// 240/min (monomorphic VT is organised; flutter waves at 250/min and more
+// count as ventricular flutter).
+func (s *Stream) vfCheck(dst []Event) []Event {
+	rh := &s.rh
+	fs := s.fs
+	lead := -1
+	for l, q := range s.lastQ {
+		if q == QualityGood {
+			lead = l
+			break
+		}
+	}
+	n := int(vfWindowS * fs)
+	buf := s.vfBuf
+	if lead < 0 || n > len(buf) || !s.clean[lead].ring.Copy(buf[:n], s.n-int64(n)) {
+		rh.vfWins = 0
+		return dst
+	}
+	x := buf[:n]
+	var mean float32
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float32(n)
+	var peak float32
+	for _, v := range x {
+		peak = max(peak, abs32(v-mean))
+	}
+	above, zc := 0, 0
+	prev := x[0] - mean
+	for _, v := range x {
+		d := v - mean
+		if abs32(d) > 0.2*peak {
+			above++
+		}
+		if (d > 0) != (prev > 0) && abs32(d-prev) > 0.02*peak {
+			zc++
+		}
+		prev = d
+	}
+	zcRate := float64(zc) / vfWindowS
+	recent := s.lastFused > s.n-int64(fs)
+	organised := recent && ((s.hist.n >= 5 && !s.rh.irregular && s.hist.width[(s.hist.i+historyBeats-1)%historyBeats] < 110 && s.recentHR(4) < 200) ||
+		(s.regularRR(6) && s.recentHR(6) < 240))
+	vf := peak >= vfMinAmpMV && float64(above) >= vfShare*float64(n) && zcRate >= vfMinZC && zcRate <= vfMaxZC && !organised
+	if !vf {
+		rh.vfWins = 0
+		s.alerts.active["vf"] = false
+		return dst
+	}
+	rh.vfWins++
+	if rh.vfWins == 1 {
+		rh.vfStart = s.n - int64(n)
+	}
+	if rh.vfWins >= 2 && rh.cur != RhythmVF {
+		rh.cur, rh.curStart = RhythmVF, rh.vfStart
+		dst = append(dst, Event{Kind: EventRhythm, Rhythm: RhythmChange{Sample: rh.vfStart, Type: RhythmVF}})
+	}
+	if r := s.rules.rule("vf"); r != nil && !s.alerts.active["vf"] && float64(s.n-rh.vfStart) >= r.Params["min_duration_s"]*fs {
+		s.alerts.active["vf"] = true
+		dst = s.raise(dst, r, rh.vfStart, s.n, []string{s.cfg.Leads[lead]},
+			map[string]float64{"duration_s": round3(float64(s.n-rh.vfStart) / fs), "wave_rate_per_min": math.Round(zcRate * 30)},
+			fmt.Sprintf("fibrillatory waves at about %.0f/min for %.1f s", zcRate*30, float64(s.n-rh.vfStart)/fs))
+	}
+	return dst
+}
+
+// regularRR reports whether the last k RR intervals are within 15 % of
+// each other.
+func (s *Stream) regularRR(k int) bool {
+	if s.hist.n < k+1 {
+		return false
+	}
+	lo, hi := int64(math.MaxInt64), int64(0)
+	for i := range k {
+		a, _, _ := s.hist.at(i)
+		b, _, _ := s.hist.at(i + 1)
+		lo, hi = min(lo, a-b), max(hi, a-b)
+	}
+	return lo > 0 && float64(hi) < 1.15*float64(lo)
+}
+
+func abs32(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// onMeasure evaluates the rules that read the averaged beat: STEMI.
+func (s *Stream) onMeasure(dst []Event) []Event {
+	r := s.rules.rule("st_elevation")
+	if r == nil {
+		return dst
+	}
+	leads, vals := stemi(s.meas.ST, r, s.cfg.Sex, s.cfg.AgeYears, s.goodMask())
+	if len(leads) == 0 {
+		s.alerts.active["st_elevation"] = false
+		return dst
+	}
+	if s.alerts.active["st_elevation"] {
+		return dst
+	}
+	s.alerts.active["st_elevation"] = true
+	var parts []string
+	for _, l := range leads {
+		parts = append(parts, fmt.Sprintf("%s %+.2f mV", l, vals["st_j_mv_"+l]))
+	}
+	start := max(0, s.n-int64(10*s.fs))
+	return s.raise(dst, r, start, s.n, leads, vals, "ST elevation at the J point: "+strings.Join(parts, ", "))
+}
+
+// contiguous lists the pairs of anatomically contiguous leads (4th UDMI:
+// inferior II, III, aVF; lateral I, aVL and V5–V6; anterior V1–V6 in
+// sequence). aVR is not part of the STEMI criterion.
+var contiguous = [][2]string{
+	{"II", "III"}, {"II", "aVF"}, {"III", "aVF"}, {"I", "aVL"},
+	{"V1", "V2"}, {"V2", "V3"}, {"V3", "V4"}, {"V4", "V5"}, {"V5", "V6"}, {"I", "V6"}, {"aVL", "V6"},
+}
+
+// stemiThresholdMV returns the J-point elevation cut-off (mV) for a lead.
+func stemiThresholdMV(lead string, r *Rule, sex clinic.Sex, age int) float64 {
+	mm := r.Params["default_mm"]
+	if lead == "V2" || lead == "V3" {
+		switch {
+		case sex == clinic.SexMale && age >= 40:
+			mm = r.Params["v2v3_male_40_plus_mm"]
+		case sex == clinic.SexMale && age >= 0:
+			mm = r.Params["v2v3_male_under_40_mm"]
+		case sex == clinic.SexFemale:
+			mm = r.Params["v2v3_female_mm"]
+		default:
+			mm = r.Params["v2v3_unknown_mm"]
+		}
+	}
+	return mm * 0.1
+}
+
+// stemi returns the leads (canonical names) that meet the ST-elevation
+// criterion in at least min_contiguous_leads contiguous leads, with their
+// values.
+func stemi(st []LeadST, r *Rule, sex clinic.Sex, age int, good map[string]bool) ([]string, map[string]float64) {
+	elevated := map[string]float64{}
+	for _, x := range st {
+		c := canonicalLead(x.Lead)
+		if c == "" || c == "aVR" || !good[x.Lead] {
+			continue
+		}
+		if x.JmV >= stemiThresholdMV(c, r, sex, age) {
+			elevated[c] = x.JmV
+		}
+	}
+	hit := map[string]bool{}
+	for _, p := range contiguous {
+		_, a := elevated[p[0]]
+		_, b := elevated[p[1]]
+		if a && b {
+			hit[p[0]], hit[p[1]] = true, true
+		}
+	}
+	if float64(len(hit)) < r.Params["min_contiguous_leads"] {
+		return nil, nil
+	}
+	var leads []string
+	vals := map[string]float64{}
+	for _, name := range []string{"I", "II", "III", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"} {
+		if hit[name] {
+			leads = append(leads, name)
+			vals["st_j_mv_"+name] = elevated[name]
+			vals["threshold_mv_"+name] = round3(stemiThresholdMV(name, r, sex, age))
+		}
+	}
+	return leads, vals
+}
+
+func (s *Stream) goodMask() map[string]bool {
+	m := map[string]bool{}
+	for l, q := range s.lastQ {
+		if q == QualityGood {
+			m[s.cfg.Leads[l]] = true
+		}
+	}
+	return m
+}
+
+func (s *Stream) goodLeadNames() []string {
+	var out []string
+	for l, q := range s.lastQ {
+		if q == QualityGood {
+			out = append(out, s.cfg.Leads[l])
+		}
+	}
+	return out
+}
+
+// raise emits an alert for rule r unless no lead is of good quality
+// (noise and lead-off never raise critical values).
+func (s *Stream) raise(dst []Event, r *Rule, start, end int64, leads []string, vals map[string]float64, details string) []Event {
+	if len(s.goodLeadNames()) == 0 {
+		return dst
+	}
+	fs := s.fs
+	a := &Alert{
+		Alert: clinic.Alert{
+			ID:       fmt.Sprintf("%s:%s:%d", s.cfg.Subject, r.ID, start),
+			RuleID:   r.ID,
+			Kind:     "ecg_critical",
+			Title:    r.Title + " / " + r.TitleZH,
+			Subject:  s.cfg.Subject,
+			Severity: clinic.SeverityCritical,
+			Details:  details,
+			RaisedAt: s.clock(),
+		},
+		Start: start, End: end, Leads: leads, Values: vals, Source: r.Source,
+	}
+	a.Evidence = append(a.Evidence, clinic.Source{Kind: clinic.SourceRule, ID: string(r.ID), Quote: r.Source})
+	for _, l := range leads {
+		a.Evidence = append(a.Evidence, clinic.Source{
+			Kind:  clinic.SourceData,
+			ID:    fmt.Sprintf("ecg:%s:lead=%s:t=%.3f-%.3fs", s.cfg.Subject, l, float64(start)/fs, float64(end)/fs),
+			Quote: details,
+		})
+	}
+	return append(dst, Event{Kind: EventAlert, Alert: a})
+}
+
+// closeRhythm ends the stream's rhythm bookkeeping at Finish.
+func (s *Stream) closeRhythm(dst []Event) []Event {
+	rh := &s.rh
+	if rh.cand != rhythmNone && rh.candN >= 2 {
+		rh.cur, rh.curStart = rh.cand, rh.candStart
+		rh.cand, rh.candN = rhythmNone, 0
+		dst = append(dst, Event{Kind: EventRhythm, Rhythm: RhythmChange{Sample: rh.curStart, Type: rh.cur}})
+	}
+	return dst
+}

@@ -1,0 +1,5 @@
+package ecg
+
+import "unsafe"
+
+const sizeofDetector = unsafe.Sizeof(Detector{})

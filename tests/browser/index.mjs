@@ -1,0 +1,12 @@
+// The start page loads, reports the service ready and lists its checks.
+import { baseURL, shotDir, run, check } from "./lib.mjs";
+
+await run({ width: 1280, height: 800 }, async (page) => {
+  await page.goto(baseURL + "/");
+  await page.waitForSelector("#checks tbody tr");
+  const status = await page.textContent("#status");
+  check(status.includes("ready"), "status pill says " + status);
+  const rows = await page.locator("#checks tbody tr").count();
+  check(rows >= 1, "no readiness rows");
+  await page.screenshot({ path: shotDir + "/index.png" });
+});
