@@ -28,6 +28,7 @@ type Config struct {
 	Embedder    string // builtin | openai | ollama
 	EmbedModel  string
 	EmbedURL    string
+	EmbedDim    int
 	NATSURL     string
 	AuthSecret  string
 	CORSOrigins []string
@@ -52,6 +53,7 @@ var envVars = []struct {
 	{"YIZHU_LLM_PHI", "llm-phi", "deidentify", "patient data sent to the LLM: deidentify | allow (on-premises models only)"},
 	{"YIZHU_EMBEDDER", "embedder", "builtin", "embedder: builtin (offline) | openai | ollama"},
 	{"YIZHU_EMBED_MODEL", "embed-model", "", "remote embedding model name"},
+	{"YIZHU_EMBED_DIM", "embed-dim", "", "vector length the remote embedding model returns (required with a remote embedder; every vector is checked)"},
 	{"YIZHU_EMBED_BASE_URL", "embed-base-url", "", "remote embedding server base URL (defaults to YIZHU_LLM_BASE_URL)"},
 	{"YIZHU_NATS_URL", "nats-url", "", "NATS JetStream URL for ECG streams and alerts (optional)"},
 	{"YIZHU_AUTH_SECRET", "auth-secret", "", "HS256 token secret, ≥ 32 bytes; empty = generated once into DATA_DIR/auth.secret"},
@@ -60,6 +62,9 @@ var envVars = []struct {
 	{"YIZHU_TRIAGE_MODEL", "triage-model", "", "department router model trained with `yizhu triage train` (optional; blended with the knowledge base)"},
 	{"YIZHU_WEB_DIR", "web-dir", "", "serve the web pages from this directory instead of the embedded copy"},
 }
+
+// defaultOllamaURL is where Ollama listens unless told otherwise.
+const defaultOllamaURL = "http://127.0.0.1:11434"
 
 // configError names the variable (and flag) that is wrong.
 type configError struct{ name, msg string }
@@ -124,6 +129,9 @@ func (c *Config) validate(get func(string) string) error {
 	if c.DataDir == "" {
 		return &configError{"YIZHU_DATA_DIR", "must not be empty"}
 	}
+	if c.LLM == "ollama" && c.LLMBaseURL == "" {
+		c.LLMBaseURL = defaultOllamaURL
+	}
 	switch c.LLM {
 	case "none":
 	case "openai", "ollama":
@@ -160,9 +168,17 @@ func (c *Config) validate(get func(string) string) error {
 		if c.EmbedURL == "" {
 			c.EmbedURL = c.LLMBaseURL
 		}
+		if c.EmbedURL == "" && c.Embedder == "ollama" {
+			c.EmbedURL = defaultOllamaURL
+		}
 		if c.EmbedURL == "" && c.Embedder == "openai" {
 			return &configError{"YIZHU_EMBED_BASE_URL", "required when YIZHU_EMBEDDER=openai"}
 		}
+		n, err := strconv.Atoi(get("YIZHU_EMBED_DIM"))
+		if err != nil || n < 1 || n > 16384 {
+			return &configError{"YIZHU_EMBED_DIM", fmt.Sprintf("%q: want the model's vector length, 1 to 16384 (e.g. 1024)", get("YIZHU_EMBED_DIM"))}
+		}
+		c.EmbedDim = n
 	default:
 		return &configError{"YIZHU_EMBEDDER", fmt.Sprintf("%q: want builtin, openai or ollama", c.Embedder)}
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/yizhu-health/yizhu/clinic"
 	"github.com/yizhu-health/yizhu/rag"
@@ -23,6 +24,34 @@ unchanged documents are skipped, changed ones replaced.
 Prints one line per file: added, replaced, skipped or error. The exit
 status is non-zero when any file failed.
 `
+
+// runIngest opens the configured store and embedder (YIZHU_* variables,
+// as for serve) and runs `yizhu ingest`.
+func runIngest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig("ingest", nil, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	emb, err := newEmbedder(cfg, log)
+	if err != nil {
+		return err
+	}
+	r, err := rag.New(rag.Config{Store: st, Embedder: emb, Logger: log})
+	if err != nil {
+		return err
+	}
+	ing, err := rag.NewIngester(rag.IngesterConfig{Store: st, Embedder: emb, Retriever: r, Logger: log})
+	if err != nil {
+		return err
+	}
+	return cmdIngest(ctx, args, stdout, stderr, ing)
+}
 
 // cmdIngest runs `yizhu ingest`.
 func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, ing *rag.Ingester) error {

@@ -4,6 +4,9 @@
 //	yizhu serve [flags]        start the service (embedded defaults need nothing installed)
 //	yizhu token --role ROLE    print a bearer token signed with the configured secret
 //	yizhu eval [--suite S]     run the eval suites and write eval/report
+//	yizhu ecg analyze RECORD   analyse an ECG record (WFDB, .mat, CSV)
+//	yizhu qc scan DIR|-        score records against the documentation rules
+//	yizhu ingest DIR|FILE      add guideline documents to the RAG store
 //	yizhu version              print the version
 //
 // Configuration comes from YIZHU_* environment variables; flags override
@@ -41,6 +44,9 @@ commands:
   serve      start the HTTP service
   token      print a bearer token: yizhu token --role doctor --subject dr.wang
   triage     yizhu triage train --data CSV --out MODEL | yizhu triage eval [--data DIR]
+  ecg        yizhu ecg analyze RECORD [--json]: beats, rhythms, findings, critical values
+  qc         yizhu qc scan DIR|FILE|- : score records against the documentation rules (JSONL in/out)
+  ingest     yizhu ingest DIR|FILE [--collection NAME]: add guideline documents to the RAG store
   eval       run the eval suites on ../shared/data (or --data DIR) and write reports
   version    print the version
 `
@@ -59,6 +65,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdToken(rest, getenv, stdout, stderr)
 	case "triage":
 		return cmdTriage(ctx, rest, stdout, stderr)
+	case "ecg":
+		return cmdECG(ctx, rest, stdout, stderr)
+	case "qc":
+		return cmdQC(ctx, rest, stdin, stdout, stderr)
+	case "ingest":
+		return runIngest(ctx, rest, getenv, stdout, stderr)
 	case "eval":
 		reg, err := evalSuites()
 		if err != nil {

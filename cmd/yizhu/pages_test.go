@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,13 +43,34 @@ func startServer(t *testing.T, extra map[string]string) (string, string) {
 }
 
 func TestPages(t *testing.T) {
-	base, _ := startServer(t, nil)
-	tests := []struct{ script string }{
-		{"index.mjs"},
+	base, dir := startServer(t, nil)
+	// TOKEN_KIOSK, TOKEN_DOCTOR, … for the scripts, signed like `yizhu token`.
+	tokens := map[string]string{}
+	for _, role := range []string{"kiosk", "doctor", "qc", "ecg", "admin"} {
+		var out strings.Builder
+		if err := cmdToken([]string{"--role", role, "--subject", "test." + role, "--name", "Test " + role,
+			"--data-dir", dir}, env(nil), &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		tokens["TOKEN_"+strings.ToUpper(role)] = strings.TrimSpace(out.String())
 	}
-	for _, tc := range tests {
-		t.Run(tc.script, func(t *testing.T) {
-			browsertest.Run(t, tc.script, base, nil)
+	// Every page script in tests/browser runs against one server.
+	scripts, err := filepath.Glob(filepath.Join("..", "..", "tests", "browser", "*.mjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, path := range scripts {
+		script := filepath.Base(path)
+		if script == "lib.mjs" {
+			continue
+		}
+		n++
+		t.Run(script, func(t *testing.T) {
+			browsertest.Run(t, script, base, tokens)
 		})
+	}
+	if n == 0 {
+		t.Fatal("no page scripts found in tests/browser")
 	}
 }

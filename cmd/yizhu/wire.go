@@ -14,12 +14,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/yizhu-health/yizhu/agents"
+	"github.com/yizhu-health/yizhu/agents/provider"
 	"github.com/yizhu-health/yizhu/agents/triage"
 	"github.com/yizhu-health/yizhu/api"
 	"github.com/yizhu-health/yizhu/api/web"
 	"github.com/yizhu-health/yizhu/eval"
 	datasetsuite "github.com/yizhu-health/yizhu/eval/suites/datasets"
 	triagesuite "github.com/yizhu-health/yizhu/eval/suites/triage"
+	"github.com/yizhu-health/yizhu/rag"
+	"github.com/yizhu-health/yizhu/rag/corpus"
+	"github.com/yizhu-health/yizhu/rag/embed"
 	"github.com/yizhu-health/yizhu/store"
 	"github.com/yizhu-health/yizhu/store/postgres"
 	"github.com/yizhu-health/yizhu/store/sqlite"
@@ -38,6 +43,36 @@ func (a *app) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// deps are the shared components every feature builder may use. They are
+// built once by wire, in dependency order.
+type deps struct {
+	cfg    Config
+	log    *slog.Logger
+	store  store.Store
+	runner *agents.Runner // always set; it has no model when YIZHU_LLM=none
+	rag    *rag.Retriever
+	ingest *rag.Ingester
+	// tools are the agent tools shared by the agents (rag.search, and
+	// ecg.analyze once the ECG core is wired), by name.
+	tools map[string]agents.Tool
+	// closers run in reverse order when the service stops.
+	closers *[]func() error
+}
+
+// onClose registers fn to run when the service stops.
+func (d *deps) onClose(fn func() error) { *d.closers = append(*d.closers, fn) }
+
+// tool returns the named shared tool; ok is false when it is not wired.
+func (d *deps) tool(name string) (agents.Tool, bool) {
+	t, ok := d.tools[name]
+	return t, ok
+}
+
+// featureBuilder builds one capability's routes from the shared deps. Each
+// capability has its own wire_<name>.go; the list in wire is the only
+// place that names them all.
+type featureBuilder func(ctx context.Context, d *deps) (api.Feature, error)
 
 // wire builds every component from cfg. This is the only place that picks
 // adapters and vendor clients.
@@ -72,19 +107,41 @@ func wire(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, &configError{"YIZHU_WEB_DIR", err.Error()}
 	}
-	var features []api.Feature
-	tri, err := wireTriage(cfg, st, log)
+
+	d := &deps{cfg: cfg, log: log, store: st, tools: map[string]agents.Tool{}, closers: &a.closers}
+	if d.runner, err = newRunner(cfg, log); err != nil {
+		return nil, err
+	}
+	emb, err := newEmbedder(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	features = append(features, tri)
+	if err := wireRAG(ctx, d, emb); err != nil {
+		return nil, err
+	}
+
+	var features []api.Feature
+	for _, build := range []featureBuilder{
+		wireTriage,
+	} {
+		f, err := build(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		features = append(features, f)
+	}
 
 	srv, err := api.New(api.Config{
 		Store: st, Tokens: tokens, Logger: log, Registry: reg, Web: webFS, Features: features,
 		CORSOrigins: cfg.CORSOrigins, Version: version,
 		Checks: []api.Check{
-			{Name: "llm", Detail: llmDetail(cfg), Check: func(context.Context) error { return nil }},
-			{Name: "embedder", Detail: cfg.Embedder, Check: func(context.Context) error { return nil }},
+			{Name: "llm", Detail: llmDetail(cfg), Check: func(ctx context.Context) error {
+				return provider.Probe(ctx, llmConfig(cfg))
+			}},
+			{Name: "embedder", Required: true, Detail: emb.Name(), Check: func(ctx context.Context) error {
+				_, err := emb.EmbedQuery(ctx, "就绪检查 readiness")
+				return err
+			}},
 		},
 	})
 	if err != nil {
@@ -95,9 +152,80 @@ func wire(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
+// llmConfig is the provider configuration cfg describes.
+func llmConfig(cfg Config) provider.Config {
+	return provider.Config{Kind: cfg.LLM, BaseURL: cfg.LLMBaseURL, Model: cfg.LLMModel, APIKey: cfg.LLMAPIKey}
+}
+
+// newRunner builds the agents runtime with the configured model (none by
+// default: every agent then answers with its built-in engine).
+func newRunner(cfg Config, log *slog.Logger) (*agents.Runner, error) {
+	m, err := provider.NewModel(llmConfig(cfg))
+	if err != nil {
+		return nil, &configError{"YIZHU_LLM", err.Error()}
+	}
+	name := ""
+	if m != nil {
+		name = cfg.LLM + ":" + cfg.LLMModel
+	}
+	r, err := agents.New(agents.Config{Model: m, ModelName: name, Timeout: cfg.LLMTimeout, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("agents runtime: %w", err)
+	}
+	return r, nil
+}
+
+// newEmbedder builds the configured embedder: the built-in offline one by
+// default, or a remote one through langchaingo.
+func newEmbedder(cfg Config, log *slog.Logger) (rag.Embedder, error) {
+	if cfg.Embedder == "builtin" {
+		e, err := embed.New(embed.Config{})
+		if err != nil {
+			return nil, fmt.Errorf("built-in embedder: %w", err)
+		}
+		return e, nil
+	}
+	e, err := provider.NewEmbedder(provider.EmbedderConfig{
+		Kind: cfg.Embedder, BaseURL: cfg.EmbedURL, Model: cfg.EmbedModel, APIKey: cfg.LLMAPIKey,
+		Dim: cfg.EmbedDim, Logger: log,
+	})
+	if err != nil {
+		return nil, &configError{"YIZHU_EMBEDDER", err.Error()}
+	}
+	return e, nil
+}
+
+// wireRAG builds the guideline store's retriever and ingester, ingests the
+// starter corpus (unchanged documents are skipped, so this is cheap after
+// the first start) and registers the rag.search tool.
+func wireRAG(ctx context.Context, d *deps, emb rag.Embedder) error {
+	r, err := rag.New(rag.Config{Store: d.store, Embedder: emb, Logger: d.log})
+	if err != nil {
+		return fmt.Errorf("rag: %w", err)
+	}
+	ing, err := rag.NewIngester(rag.IngesterConfig{Store: d.store, Embedder: emb, Retriever: r, Logger: d.log})
+	if err != nil {
+		return fmt.Errorf("rag: %w", err)
+	}
+	res, err := ing.IngestFS(ctx, corpus.FS(), rag.DefaultCollection)
+	if err != nil {
+		return fmt.Errorf("rag: ingest the starter corpus: %w", err)
+	}
+	for _, x := range res {
+		if x.Err != nil {
+			return fmt.Errorf("rag: starter corpus %s: %w", x.DocumentID, x.Err)
+		}
+	}
+	d.rag, d.ingest = r, ing
+	spec := rag.SearchTool(r)
+	d.tools[spec.Name] = agents.Tool{Name: spec.Name, Description: spec.Description, Parameters: spec.Parameters, Call: spec.Call}
+	return nil
+}
+
 // wireTriage builds the kiosk triage feature: the embedded engine, blended
 // with a trained department router when YIZHU_TRIAGE_MODEL names one.
-func wireTriage(cfg Config, st store.Store, log *slog.Logger) (*api.Triage, error) {
+func wireTriage(_ context.Context, d *deps) (api.Feature, error) {
+	cfg, st, log := d.cfg, d.store, d.log
 	tc := triage.Config{Logger: log}
 	if cfg.TriageModel != "" {
 		f, err := os.Open(cfg.TriageModel)
