@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -39,6 +40,13 @@ type UpdateNoteRequest struct {
 // SignNoteRequest signs the note at Version.
 type SignNoteRequest struct {
 	Version int `json:"version" validate:"required,min=1"`
+}
+
+// SignedNote is the signed note with the results of the sign hooks (QC
+// score and defects, for one), by hook name.
+type SignedNote struct {
+	clinic.Note
+	Checks map[string]any `json:"checks,omitempty"`
 }
 
 // NotesResponse lists notes or note versions.
@@ -156,8 +164,10 @@ func (s *Server) signNote(c echo.Context) error {
 		return err
 	}
 	var n clinic.Note
+	var checks map[string]any
 	err := s.cfg.Store.InTx(c.Request().Context(), func(ctx context.Context, tx store.Store) error {
 		var err error
+		checks = nil
 		if n, err = tx.Note(ctx, c.Param("id")); err != nil {
 			return err
 		}
@@ -174,10 +184,20 @@ func (s *Server) signNote(c echo.Context) error {
 		if err := tx.UpdateNote(ctx, &n); err != nil {
 			return err
 		}
+		for _, h := range s.cfg.SignHooks {
+			res, err := h.Run(ctx, tx, n)
+			if err != nil {
+				return fmt.Errorf("sign hook %s: %w", h.Name, err)
+			}
+			if checks == nil {
+				checks = map[string]any{}
+			}
+			checks[h.Name] = res
+		}
 		return s.auditTx(ctx, tx, c, "note.sign", n.ID, map[string]any{"version": n.Version})
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, n)
+	return c.JSON(http.StatusOK, SignedNote{Note: n, Checks: checks})
 }

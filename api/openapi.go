@@ -46,6 +46,9 @@ func buildOpenAPI(routes []Route, version string) ([]byte, error) {
 		if r.Method == "POST" && !r.Stream {
 			okCode = "201"
 		}
+		if r.OK != 0 {
+			okCode = strconv.Itoa(r.OK)
+		}
 		ok := map[string]any{"description": "OK"}
 		switch {
 		case r.Response != nil:

@@ -33,6 +33,9 @@ type Route struct {
 	Stream bool
 	// ContentType of a non-JSON response (text/event-stream, image/svg+xml).
 	ContentType string
+	// OK is the success status the handler answers with; 0 means 201 for
+	// a non-streaming POST and 200 otherwise.
+	OK int
 	// BodyLimit overrides Config.BodyLimit for this route.
 	BodyLimit  int64
 	Middleware []echo.MiddlewareFunc
@@ -95,7 +98,7 @@ func (s *Server) coreRoutes() []Route {
 			Request: UpdateNoteRequest{}, Response: clinic.Note{}},
 		{Method: "POST", Path: "/v1/notes/:id/sign", Roles: doctors, Handler: s.signNote, Tag: "notes",
 			Summary: "Sign the latest version; a stale version is rejected (409).",
-			Request: SignNoteRequest{}, Response: clinic.Note{}},
+			Request: SignNoteRequest{}, Response: SignedNote{}, OK: http.StatusOK},
 
 		{Method: "GET", Path: "/v1/audit", Roles: admins, Handler: s.listAudit, Tag: "audit",
 			Summary: "Audit log entries, oldest first.", Response: AuditResponse{},

@@ -24,6 +24,14 @@ type Feature interface {
 	Routes() []Route
 }
 
+// SignHook checks a note as it is signed. Run gets the signing
+// transaction, so whatever it stores commits or rolls back with the
+// signature; its result is returned to the signer under checks[Name].
+type SignHook struct {
+	Name string
+	Run  func(ctx context.Context, tx store.Store, n clinic.Note) (any, error)
+}
+
 // Check is a readiness probe of one dependency. A failing Required check
 // makes /readyz answer 503; an optional one (the LLM) only reports degraded,
 // because the service falls back to its built-in engines.
@@ -46,6 +54,9 @@ type Config struct {
 	Registry *prometheus.Registry
 	Checks   []Check
 	Features []Feature
+	// SignHooks run, in order, inside the transaction that signs a note
+	// (QC scoring at signing, for one); a hook error aborts the signing.
+	SignHooks []SignHook
 	// Web holds static pages served at /; nil serves none.
 	Web fs.FS
 	// BodyLimit bounds request bodies in bytes (default 1 MiB); a Route may
