@@ -56,6 +56,9 @@ type deps struct {
 	// tools are the agent tools shared by the agents (rag.search, and
 	// ecg.analyze once the ECG core is wired), by name.
 	tools map[string]agents.Tool
+	// signHooks run when a doctor signs a note (QC scoring, for one); a
+	// feature builder appends its own.
+	signHooks []api.SignHook
 	// closers run in reverse order when the service stops.
 	closers *[]func() error
 }
@@ -133,7 +136,7 @@ func wire(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 
 	srv, err := api.New(api.Config{
 		Store: st, Tokens: tokens, Logger: log, Registry: reg, Web: webFS, Features: features,
-		CORSOrigins: cfg.CORSOrigins, Version: version,
+		SignHooks: d.signHooks, CORSOrigins: cfg.CORSOrigins, Version: version,
 		Checks: []api.Check{
 			{Name: "llm", Detail: llmDetail(cfg), Check: func(ctx context.Context) error {
 				return provider.Probe(ctx, llmConfig(cfg))
