@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yizhu-health/yizhu/agents/provider"
 	"github.com/yizhu-health/yizhu/eval"
 )
 
@@ -29,7 +30,12 @@ flags:
 
 // cmdEval is `yizhu eval`: run suites, optionally gate on thresholds, or
 // compare two reports. suites is built by the caller (wire.go).
-func cmdEval(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, suites *eval.Registry) error {
+func cmdEval(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer,
+	build func(eval.Deps) (*eval.Registry, error)) error {
+	suites, err := build(eval.Deps{})
+	if err != nil {
+		return err
+	}
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDefault := getenv("YIZHU_DATA")
@@ -45,6 +51,7 @@ func cmdEval(ctx context.Context, args []string, getenv func(string) string, std
 	out := fs.String("out", filepath.Join("eval", "report"), "output directory")
 	gate := fs.Bool("gate", false, "exit non-zero when a metric is outside the thresholds")
 	thresholds := fs.String("thresholds", "", "thresholds file (default: eval/thresholds.yaml as built into the binary)")
+	llm := fs.String("llm", "none", "none: built-in engines only; env: also the LLM configured by the YIZHU_LLM* variables (as for serve), for the suites that use one")
 	compare := fs.String("compare", "", "compare report `OLD` with the report NEW given as the argument, then exit")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, evalUsage)
@@ -61,6 +68,26 @@ func cmdEval(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("eval: unexpected arguments %q", fs.Args())
+	}
+	switch *llm {
+	case "none":
+	case "env":
+		cfg, err := loadConfig("eval", nil, getenv, stderr)
+		if err != nil {
+			return err
+		}
+		if cfg.LLM == "none" {
+			return errors.New("eval --llm env: YIZHU_LLM is none; set YIZHU_LLM, YIZHU_LLM_BASE_URL and YIZHU_LLM_MODEL")
+		}
+		m, err := provider.NewModel(llmConfig(cfg))
+		if err != nil {
+			return fmt.Errorf("eval --llm env: %w", err)
+		}
+		if suites, err = build(eval.Deps{Model: m, ModelName: cfg.LLM + ":" + cfg.LLMModel}); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("eval: --llm %q: want none or env", *llm)
 	}
 	return eval.RunCommand(ctx, suites, eval.RunOptions{
 		Suites:         *suite,

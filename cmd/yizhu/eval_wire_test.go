@@ -10,7 +10,7 @@ import (
 // suite registry in step: a section for a suite that is not wired would
 // fail every gated eval with "unknown-suite".
 func TestThresholdsNameOnlyRegisteredSuites(t *testing.T) {
-	reg, err := evalSuites()
+	reg, err := evalSuites(eval.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,11 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "ingest":
 		return runIngest(ctx, rest, getenv, stdout, stderr)
 	case "eval":
-		reg, err := evalSuites()
-		if err != nil {
-			return err
-		}
-		return cmdEval(ctx, rest, getenv, stdout, stderr, reg)
+		return cmdEval(ctx, rest, getenv, stdout, stderr, evalSuites)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "yizhu", version)
 		return nil

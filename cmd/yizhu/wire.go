@@ -278,8 +278,8 @@ func llmDetail(cfg Config) string {
 
 // evalSuites builds the registry of eval suites. Each capability adds its
 // suite here (and its thresholds to eval/thresholds.yaml in the same change).
-func evalSuites() (*eval.Registry, error) {
-	reg := eval.NewRegistry(eval.Deps{})
+func evalSuites(deps eval.Deps) (*eval.Registry, error) {
+	reg := eval.NewRegistry(deps)
 	for _, s := range []eval.Suite{
 		datasetsuite.New(datasetsuite.Config{}),
 		triagesuite.New(triagesuite.Config{}),
