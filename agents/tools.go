@@ -89,7 +89,13 @@ type ToolRun struct {
 	Meta   Meta       // Attempts counts model calls
 }
 
-var toolName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var toolName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// WireName is the name a tool is offered to the model under. Yizhu's tools
+// are named like "rag.search", but OpenAI-compatible servers accept only
+// letters, digits, '_' and '-' in function names, so dots become '_'.
+// RunTools maps the model's calls back to the tool.
+func WireName(name string) string { return strings.ReplaceAll(name, ".", "_") }
 
 // RunTools converses with the model, offering tools on every call (passed
 // per call with llms.WithTools, never bound to the shared model). When the
@@ -178,13 +184,14 @@ func toolDefs(tools []Tool) (map[string]Tool, []llms.Tool, error) {
 		switch {
 		case !toolName.MatchString(t.Name):
 			return nil, nil, clinic.NewError(clinic.CodeInvalid, "tools",
-				fmt.Sprintf("tool name %q must be 1–64 letters, digits, '_' or '-'", t.Name),
-				fmt.Sprintf("工具名 %q 只能包含 1 到 64 个字母、数字、'_' 或 '-'", t.Name))
+				fmt.Sprintf("tool name %q must be 1–64 letters, digits, '.', '_' or '-'", t.Name),
+				fmt.Sprintf("工具名 %q 只能包含 1 到 64 个字母、数字、'.'、'_' 或 '-'", t.Name))
 		case t.Call == nil:
 			return nil, nil, clinic.NewError(clinic.CodeInvalid, "tools",
 				fmt.Sprintf("tool %q has no Call function", t.Name), fmt.Sprintf("工具 %q 缺少调用函数", t.Name))
 		}
-		if _, dup := byName[t.Name]; dup {
+		wire := WireName(t.Name)
+		if _, dup := byName[wire]; dup {
 			return nil, nil, clinic.NewError(clinic.CodeInvalid, "tools",
 				fmt.Sprintf("tool %q given twice", t.Name), fmt.Sprintf("工具 %q 重复", t.Name))
 		}
@@ -192,9 +199,9 @@ func toolDefs(tools []Tool) (map[string]Tool, []llms.Tool, error) {
 		if params == nil {
 			params = map[string]any{"type": "object", "properties": map[string]any{}}
 		}
-		byName[t.Name] = t
+		byName[wire] = t
 		defs = append(defs, llms.Tool{Type: "function", Function: &llms.FunctionDefinition{
-			Name: t.Name, Description: t.Description, Parameters: params,
+			Name: wire, Description: t.Description, Parameters: params,
 		}})
 	}
 	return byName, defs, nil
@@ -217,7 +224,7 @@ func (r *Runner) callTool(ctx context.Context, byName map[string]Tool, tc llms.T
 	if tc.FunctionCall == nil {
 		return failedCall(tc, "tool call has no function")
 	}
-	t, ok := byName[tc.FunctionCall.Name]
+	t, ok := byName[WireName(tc.FunctionCall.Name)]
 	if !ok {
 		return failedCall(tc, fmt.Sprintf("unknown tool %q", tc.FunctionCall.Name))
 	}

@@ -291,3 +291,29 @@ func TestRunToolsMissingCallID(t *testing.T) {
 		t.Errorf("call ID %q and result ID %q do not pair", msgs[2].ToolCalls[0].ID, msgs[3].ToolCallID)
 	}
 }
+
+// TestRunToolsDottedNames: Yizhu's tools are named "ecg.analyze" and
+// "rag.search", which OpenAI-compatible servers refuse as function names;
+// they are offered as "ecg_analyze" and the model's call maps back.
+func TestRunToolsDottedNames(t *testing.T) {
+	s := newSetup(t, provider.KindOpenAI, time.Minute, llmtest.WithReplies(
+		llmtest.Tool("ecg_analyze", map[string]any{"patient_id": "p-1", "lead": "II"}),
+		llmtest.Text("窦性心律。"),
+	))
+	var seen []ecgArgs
+	tool := ecgTool(&seen)
+	tool.Name = "ecg.analyze"
+	run, err := agents.RunTools(t.Context(), s.r, toolMsgs, []agents.Tool{tool}, 4)
+	if err != nil {
+		t.Fatalf("RunTools: %v", err)
+	}
+	if got := s.srv.Requests()[0].Tools; len(got) != 1 || got[0].Name != "ecg_analyze" {
+		t.Errorf("offered tools = %+v, want one named ecg_analyze", got)
+	}
+	if len(run.Calls) != 1 || run.Calls[0].Name != "ecg.analyze" || run.Calls[0].Err != "" || len(seen) != 1 {
+		t.Errorf("calls = %+v, seen = %+v", run.Calls, seen)
+	}
+	if got := agents.WireName("rag.search"); got != "rag_search" {
+		t.Errorf("WireName(rag.search) = %q", got)
+	}
+}

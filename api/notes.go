@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -52,6 +53,37 @@ type SignedNote struct {
 // NotesResponse lists notes or note versions.
 type NotesResponse struct {
 	Notes []clinic.Note `json:"notes"`
+}
+
+// keepMarks carries the unsupported/conflict marks of the previous version
+// over to the statements an edit left untouched (same section, same text,
+// same source kinds and IDs), so saving a note never clears a warning the doctor did not
+// act on. A statement the doctor rewrote is the doctor's own and unmarked.
+func keepMarks(prev, next []clinic.Section) []clinic.Section {
+	type key struct{ section, text string }
+	marked := map[key][]clinic.Statement{}
+	for _, sec := range prev {
+		for _, st := range sec.Statements {
+			if st.Unsupported {
+				k := key{sec.Key, st.Text}
+				marked[k] = append(marked[k], st)
+			}
+		}
+	}
+	if len(marked) == 0 {
+		return next
+	}
+	for i, sec := range next {
+		for j, st := range sec.Statements {
+			for _, old := range marked[key{sec.Key, st.Text}] {
+				if slices.EqualFunc(old.Sources, st.Sources, func(a, b clinic.Source) bool { return a.Kind == b.Kind && a.ID == b.ID }) {
+					next[i].Statements[j].Unsupported, next[i].Statements[j].Reason = true, old.Reason
+					break
+				}
+			}
+		}
+	}
+	return next
 }
 
 func sectionsFrom(in []SectionInput) []clinic.Section {
@@ -143,8 +175,9 @@ func (s *Server) updateNote(c echo.Context) error {
 		if n, err = tx.Note(ctx, c.Param("id")); err != nil {
 			return err
 		}
+		prev := n.Sections
 		n.Version = req.Version
-		n.Sections = sectionsFrom(req.Sections)
+		n.Sections = keepMarks(prev, sectionsFrom(req.Sections))
 		n.Author = ClaimsFrom(c).Subject()
 		n.Fallback, n.FallbackReason = false, ""
 		if err := tx.UpdateNote(ctx, &n); err != nil {

@@ -185,7 +185,19 @@ func (t *Triage) auditTurn(ctx context.Context, a store.Audit, c echo.Context, i
 	if turn.Kind == triage.TurnQuestion {
 		return nil
 	}
-	detail := map[string]any{"acuity": turn.Acuity.String(), "kind": string(turn.Kind), "engine": "embedded"}
+	detail := map[string]any{"acuity": turn.Acuity.String(), "kind": string(turn.Kind), "engine": turn.Origin.Engine}
+	if o := turn.Origin; o.Engine == triage.EngineLLM || o.Fallback {
+		detail["model"], detail["prompt"] = o.Model, o.Prompt
+		if o.Fallback {
+			detail["fallback"], detail["fallback_reason"] = true, o.Reason
+		}
+		if len(o.Tools) > 0 {
+			detail["tools"] = o.Tools
+		}
+		if len(o.Overrides) > 0 {
+			detail["overrides"] = o.Overrides
+		}
+	}
 	var flags []string
 	for _, rf := range turn.RedFlags {
 		flags = append(flags, string(rf.RuleID))

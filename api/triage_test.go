@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yizhu-health/yizhu/agents"
+	"github.com/yizhu-health/yizhu/agents/llmtest"
+	"github.com/yizhu-health/yizhu/agents/provider"
 	"github.com/yizhu-health/yizhu/agents/triage"
 	"github.com/yizhu-health/yizhu/api"
 	"github.com/yizhu-health/yizhu/clinic"
@@ -136,6 +139,10 @@ func TestTriageSessionOverHTTP(t *testing.T) {
 	if status != http.StatusOK || !got.Done || got.Turn.Summary == nil || got.Turn.Summary.ChiefComplaintZH == "" {
 		t.Fatalf("doctor read: %d %s", status, body)
 	}
+	if sum := got.Turn.Summary; sum.Department == nil || sum.Department.Code != got.Turn.Recommendation.Departments[0].Code ||
+		sum.Acuity != got.Turn.Acuity || sum.Origin.Engine != triage.EngineEmbedded || len(sum.Positives()) == 0 || len(sum.Negatives()) == 0 {
+		t.Errorf("summary %+v", sum)
+	}
 	other, _, _ := tf.tokens.Issue("kiosk:other", api.RoleKiosk, "", time.Hour)
 	if status, _ := tf.do(t, "GET", "/v1/triage/sessions/"+sess.ID, other, nil); status != http.StatusNotFound {
 		t.Errorf("other kiosk read: %d, want 404", status)
@@ -221,6 +228,16 @@ func TestTriageSessionsExpire(t *testing.T) {
 	}
 	if n, err := tf.tri.Sessions(t.Context()); err != nil || n != 0 {
 		t.Errorf("%d sessions stored after the purge (err %v), want 0", n, err)
+	}
+	// Abandoned sessions are also purged without a call to Purge: a new
+	// session started a minute or more after the last purge removes them.
+	tf.do(t, "POST", "/v1/triage/sessions", kiosk, triage.Intake{Text: "头痛三天", Age: triagePtr(30)})
+	tf.advance(11 * time.Minute)
+	if status, _ := tf.do(t, "POST", "/v1/triage/sessions", kiosk, triage.Intake{Text: "咳嗽两天", Age: triagePtr(30)}); status != http.StatusCreated {
+		t.Fatalf("create: %d", status)
+	}
+	if n, err := tf.tri.Sessions(t.Context()); err != nil || n != 1 {
+		t.Errorf("%d sessions stored after the automatic purge (err %v), want 1 (the new one)", n, err)
 	}
 }
 
@@ -388,5 +405,80 @@ func TestTriageSessionContinuesOnAnotherReplica(t *testing.T) {
 	_, body = tf.do(t, "GET", "/v1/triage/sessions/"+sess.ID, kiosk, nil)
 	if got := decode[api.TriageSessionResponse](t, body); got.UpdatedAt.Before(sess.UpdatedAt) || got.Turn.Kind != turn.Kind {
 		t.Fatalf("first replica sees %+v, want the turn saved by the second", got.Turn.Kind)
+	}
+}
+
+// With a model configured, the final turn says whether the LLM path
+// produced it or fell back, in the SSE event, the stored session and the
+// audit entry.
+func TestTriageLLMOverHTTP(t *testing.T) {
+	good := `{"departments":[{"code":"GI","reason_zh":"腹痛","reason_en":"abdominal pain"}],"acuity":4,"red_flags":[],` +
+		`"reason_zh":"腹痛两天，建议消化科","reason_en":"Two days of abdominal pain: gastroenterology"}`
+	for _, tc := range []struct {
+		name     string
+		reply    llmtest.Reply
+		engine   string
+		fallback string
+	}{
+		{"llm", llmtest.Text(good), triage.EngineLLM, ""},
+		{"invalid output", llmtest.Text("去消化科吧"), triage.EngineEmbedded, agents.ReasonInvalidOutput},
+		{"server error", llmtest.Error(503, "busy"), triage.EngineEmbedded, agents.ReasonUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := llmtest.NewServer(t, llmtest.WithReplies(tc.reply))
+			m, err := provider.NewModel(provider.Config{Kind: provider.KindOpenAI, BaseURL: srv.OpenAIBaseURL(), Model: "qwen-test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := agents.New(agents.Config{Model: m, ModelName: "qwen-test", Timeout: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng, err := triage.New(triage.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			agent, err := triage.NewAgent(triage.AgentConfig{Engine: eng, Runner: r})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tf := &triageFixture{now: time.Now()}
+			tf.fixture = newFixture(t, func(cfg *api.Config) {
+				tri, err := api.NewTriage(api.TriageConfig{Engine: agent, Store: cfg.Store, Now: tf.clock})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.Features = append(cfg.Features, tri)
+			})
+			kiosk := tf.token(t, api.RoleKiosk)
+			_, body := tf.do(t, "POST", "/v1/triage/sessions", kiosk, triage.Intake{Text: "肚子痛两天", Age: triagePtr(35), Sex: clinic.SexFemale})
+			sess := decode[api.TriageSessionResponse](t, body)
+			turn := sess.Turn
+			for i := 0; turn.Kind == triage.TurnQuestion; i++ {
+				if i > 6 {
+					t.Fatal("session does not end")
+				}
+				_, _, turn = tf.sse(t, sess.ID, kiosk, triage.Answer{QuestionID: turn.Question.ID, Choice: triage.ChoiceNo})
+			}
+			if turn.Kind != triage.TurnRecommendation || turn.Origin.Engine != tc.engine || turn.Origin.Fallback != (tc.fallback != "") ||
+				turn.Origin.Reason != tc.fallback || turn.Summary == nil || turn.Summary.Origin.Engine != tc.engine {
+				t.Fatalf("final turn %s origin %+v", turn.Kind, turn.Origin)
+			}
+			_, body = tf.do(t, "GET", "/v1/triage/sessions/"+sess.ID, kiosk, nil)
+			if got := decode[api.TriageSessionResponse](t, body); got.Turn.Origin.Fallback != (tc.fallback != "") || got.Turn.Summary.Origin.Engine != tc.engine {
+				t.Errorf("stored origin %+v", got.Turn.Origin)
+			}
+			entries, err := tf.store.AuditEntries(t.Context(), store.AuditFilter{Subject: "triage:" + sess.ID})
+			if err != nil || len(entries) != 1 {
+				t.Fatalf("%d audit entries (err %v)", len(entries), err)
+			}
+			var detail map[string]any
+			if err := json.Unmarshal(entries[0].Detail, &detail); err != nil {
+				t.Fatal(err)
+			}
+			if detail["engine"] != tc.engine || detail["model"] != "qwen-test" || (tc.fallback != "" && detail["fallback_reason"] != tc.fallback) {
+				t.Errorf("audit detail %v", detail)
+			}
+		})
 	}
 }

@@ -36,13 +36,19 @@ type Config struct {
 	// icd_normalisable rules give an info finding and are skipped.
 	ICD     Normaliser
 	DataDir string
+	// SkipInvalidRules leaves out a rule that does not compile (unknown
+	// check kind, unknown section, bad params) instead of failing New; its
+	// error, naming the file, line and rule, is kept in Engine.Problems and
+	// logged, and every other rule still runs.
+	SkipInvalidRules bool
 }
 
 // Engine scans records against a compiled rule set. It is immutable after
 // New and safe for concurrent use.
 type Engine struct {
-	log   *slog.Logger
-	rules []compiled
+	log      *slog.Logger
+	rules    []compiled
+	problems []error
 }
 
 type compiled struct {
@@ -77,18 +83,14 @@ func New(cfg Config) (*Engine, error) {
 	ks := kinds()
 	e := &Engine{log: log}
 	for _, r := range rs.Rules {
-		comp, ok := ks[r.Check.Kind]
-		if !ok {
-			return nil, loadErr(r.file, r.line, r.ID, "unknown check kind %q (known: %v)", r.Check.Kind, Kinds())
-		}
-		params := &r.Check.Params
-		c, err := comp(params, env)
+		c, err := compileRule(r, ks, env)
 		if err != nil {
-			line := r.line
-			if params.Line > 0 {
-				line = params.Line
+			if !cfg.SkipInvalidRules {
+				return nil, err
 			}
-			return nil, loadErr(r.file, line, r.ID, "check %s: %v", r.Check.Kind, err)
+			log.Error("qc rule left out", "rule_id", string(r.ID), "err", err)
+			e.problems = append(e.problems, err)
+			continue
 		}
 		cr := compiled{rule: *r, check: c, types: map[clinic.NoteType]bool{}}
 		for _, t := range r.Types {
@@ -100,8 +102,31 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+func compileRule(r *Rule, ks map[string]kindCompiler, env *compileEnv) (checker, error) {
+	comp, ok := ks[r.Check.Kind]
+	if !ok {
+		return nil, loadErr(r.file, r.line, r.ID, "unknown check kind %q (known: %v)", r.Check.Kind, Kinds())
+	}
+	params := &r.Check.Params
+	c, err := comp(params, env)
+	if err != nil {
+		line := r.line
+		if params.Line > 0 {
+			line = params.Line
+		}
+		return nil, loadErr(r.file, line, r.ID, "check %s: %v", r.Check.Kind, err)
+	}
+	return c, nil
+}
+
+// Problems returns the errors of the rules New left out because
+// Config.SkipInvalidRules was set (and of override entries skipped by
+// NewFromFiles in that mode); empty when every rule compiled.
+func (e *Engine) Problems() []error { return append([]error(nil), e.problems...) }
+
 // NewFromFiles builds an engine from the default rules with an optional
-// override file applied (path "" = none).
+// override file applied (path "" = none). With cfg.SkipInvalidRules a bad
+// rule in the override is left out and reported by Problems, not fatal.
 func NewFromFiles(cfg Config, overridePath string) (*Engine, error) {
 	rs := cfg.Rules
 	if rs == nil {
@@ -116,6 +141,19 @@ func NewFromFiles(cfg Config, overridePath string) (*Engine, error) {
 		b, err := os.ReadFile(overridePath)
 		if err != nil {
 			return nil, clinic.Wrap(err, clinic.CodeInvalid, "cannot read rule override "+overridePath, "无法读取规则覆盖文件")
+		}
+		if cfg.SkipInvalidRules {
+			skipped, err := rs.ApplyOverrideSkipping(overridePath, b)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Rules = rs
+			e, err := New(cfg)
+			if err != nil {
+				return nil, err
+			}
+			e.problems = append(skipped, e.problems...)
+			return e, nil
 		}
 		if err := rs.ApplyOverride(overridePath, b); err != nil {
 			return nil, err

@@ -2,6 +2,8 @@ package qc_test
 
 import (
 	"errors"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -271,5 +273,116 @@ func TestScanUnknownType(t *testing.T) {
 	_, err := e.Scan(t.Context(), &qc.Record{ID: "x", Type: "ward_round"})
 	if clinic.ErrorCode(err) != clinic.CodeInvalid || !strings.Contains(err.Error(), "ward_round") {
 		t.Errorf("err = %v, want invalid naming the type", err)
+	}
+}
+
+func TestSyntaxErrorNamesRuleAndLine(t *testing.T) {
+	bad := oneRule + `  - id: T-002
+    title_zh: 坏规则
+    title_en: [unclosed
+`
+	_, err := qc.ParseRules("bad.yaml", []byte(bad))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range []string{"bad.yaml:", "rule T-002", "line"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+	var le *qc.LoadError
+	if !errors.As(err, &le) || le.Rule != "T-002" || le.Line < 11 {
+		t.Errorf("LoadError = %+v, want rule T-002 at line ≥ 11", le)
+	}
+}
+
+func TestBadRuleDoesNotStopTheOthers(t *testing.T) {
+	second := strings.NewReplacer("T-001", "T-002", "[chief_complaint]", "[chief_complain]").Replace(strings.TrimPrefix(oneRule, "rules:\n"))
+	rs, err := qc.ParseRules("mixed.yaml", []byte(oneRule+second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := qc.New(qc.Config{Rules: rs}); err == nil {
+		t.Fatal("strict New accepted an unknown section")
+	}
+	e := mustEngine(t, qc.Config{Rules: rs, SkipInvalidRules: true})
+	probs := e.Problems()
+	if len(probs) != 1 || !strings.Contains(probs[0].Error(), "rule T-002") || !strings.Contains(probs[0].Error(), `unknown section "chief_complain"`) || !strings.Contains(probs[0].Error(), "mixed.yaml:") {
+		t.Fatalf("problems = %v", probs)
+	}
+	res, err := e.Scan(t.Context(), admission(map[string]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]clinic.RuleID{"T-001"}, ruleIDs(res)); diff != "" {
+		t.Errorf("the good rule must still run (-want +got):\n%s", diff)
+	}
+}
+
+func TestOverrideSkipping(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/hospital.yaml"
+	override := `disable: [NOPE-1]
+rules:
+  - id: ADM-001
+    points: 9
+  - id: ADM-002
+    pointz: 3
+`
+	if err := os.WriteFile(path, []byte(override), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := qc.NewFromFiles(qc.Config{}, path); err == nil {
+		t.Fatal("strict override accepted a bad rule")
+	}
+	e, err := qc.NewFromFiles(qc.Config{SkipInvalidRules: true}, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs := e.Problems()
+	if len(probs) != 2 || !strings.Contains(probs[0].Error(), "NOPE-1") || !strings.Contains(probs[1].Error(), "hospital.yaml:6: rule ADM-002") {
+		t.Fatalf("problems = %v", probs)
+	}
+	r, ok := e.Rule("ADM-001")
+	if !ok || r.Points != 9 {
+		t.Errorf("good patch not applied: %+v", r)
+	}
+	if r, ok := e.Rule("ADM-002"); !ok || r.Points != 5 {
+		t.Errorf("bad patch must leave ADM-002 as it was: %+v", r)
+	}
+}
+
+// TestRescanAfterRuleChange scores the same record before and after a
+// hospital re-weights one rule and disables another.
+func TestRescanAfterRuleChange(t *testing.T) {
+	rec := admission(map[string]string{"past_history": "", "family_history": ""})
+	before, err := mustEngine(t, qc.Config{}).Scan(t.Context(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/o.yaml"
+	if err := os.WriteFile(path, []byte("disable: [ADM-007]\nrules:\n  - id: ADM-003\n    points: 20\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, err := qc.NewFromFiles(qc.Config{}, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := e.Scan(t.Context(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := func(res qc.Result, id clinic.RuleID) bool { return slices.Contains(ruleIDs(res), id) }
+	if !has(before, "ADM-007") || has(after, "ADM-007") || !has(after, "ADM-003") {
+		t.Errorf("before %v after %v", ruleIDs(before), ruleIDs(after))
+	}
+	points := func(res qc.Result) (sum float64) {
+		for _, f := range res.Findings {
+			sum += f.Points
+		}
+		return sum
+	}
+	if points(after) != points(before)+18-1 {
+		t.Errorf("points deducted before %v after %v, want 20 instead of 2 for ADM-003 and 1 fewer for ADM-007", points(before), points(after))
 	}
 }

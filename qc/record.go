@@ -348,3 +348,6 @@ func FromNote(n clinic.Note, nc NoteContext) Record {
 	}
 	return rec
 }
+
+// Line returns the line number of the record (or error) last returned.
+func (r *Reader) Line() int { return r.line }

@@ -75,6 +75,9 @@ type DrugClass struct {
 type RuleSet struct {
 	Rules       []*Rule
 	DrugClasses map[string]DrugClass
+
+	// skip, when set, receives per-rule errors instead of add failing.
+	skip func(error)
 }
 
 // ruleFile is the top level of a rule or override file.
@@ -151,6 +154,18 @@ func (rs *RuleSet) ApplyOverride(name string, data []byte) error {
 	return rs.add(name, data, true)
 }
 
+// ApplyOverrideSkipping is ApplyOverride that keeps going past a bad rule:
+// each rule (or disable entry) that cannot be decoded or validated is left
+// out and its error, naming the file, line and rule, is returned in
+// skipped; the other rules still apply. A file that is not YAML at all is
+// still an error.
+func (rs *RuleSet) ApplyOverrideSkipping(name string, data []byte) (skipped []error, err error) {
+	rs.skip = func(e error) { skipped = append(skipped, e) }
+	defer func() { rs.skip = nil }()
+	err = rs.add(name, data, true)
+	return skipped, err
+}
+
 // Clone returns a deep copy of rs (rules and table), so overrides do not
 // touch the original.
 func (rs *RuleSet) Clone() *RuleSet {
@@ -181,7 +196,8 @@ func (rs *RuleSet) add(name string, data []byte, override bool) error {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return loadErr(name, 0, "", "%v", err)
+		line := syntaxLine(err)
+		return loadErr(name, line, ruleAt(data, line), "%v", err)
 	}
 	if doc.Kind == 0 {
 		return loadErr(name, 0, "", "empty rule file")
@@ -200,10 +216,20 @@ func (rs *RuleSet) add(name string, data []byte, override bool) error {
 		}
 		rs.DrugClasses[id] = dc
 	}
+	fail := func(err error) error {
+		if rs.skip != nil {
+			rs.skip(err)
+			return nil
+		}
+		return err
+	}
 	for _, id := range rf.Disable {
 		r := rs.find(id)
 		if r == nil {
-			return loadErr(name, top.Line, id, "disable names an unknown rule")
+			if err := fail(loadErr(name, top.Line, id, "disable names an unknown rule")); err != nil {
+				return err
+			}
+			continue
 		}
 		f := false
 		r.Enabled = &f
@@ -212,38 +238,94 @@ func (rs *RuleSet) add(name string, data []byte, override bool) error {
 	for i := range rf.Rules {
 		n := &rf.Rules[i]
 		if n.Kind != yaml.MappingNode {
-			return loadErr(name, n.Line, "", "a rule must be a mapping")
+			if err := fail(loadErr(name, n.Line, "", "a rule must be a mapping")); err != nil {
+				return err
+			}
+			continue
 		}
 		id := clinic.RuleID(mapValue(n, "id"))
 		if id == "" {
-			return loadErr(name, n.Line, "", "rule has no id")
+			if err := fail(loadErr(name, n.Line, "", "rule has no id")); err != nil {
+				return err
+			}
+			continue
 		}
 		if existing := rs.find(id); existing != nil {
 			if !override {
-				return loadErr(name, n.Line, id, "duplicate rule id (first defined at %s:%d)", existing.file, existing.line)
+				if err := fail(loadErr(name, n.Line, id, "duplicate rule id (first defined at %s:%d)", existing.file, existing.line)); err != nil {
+					return err
+				}
+				continue
 			}
 			patched := *existing
 			patched.Check.Params = *cloneNode(&existing.Check.Params)
 			if err := decodeStrict(n, &patched); err != nil {
-				return loadErr(name, lineOf(err, n), id, "%v", err)
+				if err := fail(loadErr(name, lineOf(err, n), id, "%v", err)); err != nil {
+					return err
+				}
+				continue
 			}
 			patched.file, patched.line = name, n.Line
 			if err := patched.validate(); err != nil {
-				return loadErr(name, n.Line, id, "%v", err)
+				if err := fail(loadErr(name, n.Line, id, "%v", err)); err != nil {
+					return err
+				}
+				continue
 			}
 			*existing = patched
 			continue
 		}
 		r := &Rule{file: name, line: n.Line}
 		if err := decodeStrict(n, r); err != nil {
-			return loadErr(name, lineOf(err, n), id, "%v", err)
+			if err := fail(loadErr(name, lineOf(err, n), id, "%v", err)); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := r.validate(); err != nil {
-			return loadErr(name, n.Line, id, "%v", err)
+			if err := fail(loadErr(name, n.Line, id, "%v", err)); err != nil {
+				return err
+			}
+			continue
 		}
 		rs.Rules = append(rs.Rules, r)
 	}
 	return nil
+}
+
+// syntaxLine returns the line a yaml.v3 syntax error names ("yaml: line
+// 12: …"), or 0.
+func syntaxLine(err error) int {
+	var line int
+	msg := err.Error()
+	if i := strings.Index(msg, "line "); i >= 0 {
+		if _, serr := fmt.Sscanf(msg[i:], "line %d", &line); serr == nil {
+			return line
+		}
+	}
+	return 0
+}
+
+// ruleAt returns the id of the rule whose "id:" key is the last one at or
+// before line in a rule file, so a syntax error can name the rule it is
+// in; "" when there is none or line is 0.
+func ruleAt(data []byte, line int) clinic.RuleID {
+	if line <= 0 {
+		return ""
+	}
+	var id clinic.RuleID
+	for i, l := range strings.SplitN(string(data), "\n", line+1) {
+		if i >= line {
+			break
+		}
+		t := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "-"))
+		if v, ok := strings.CutPrefix(t, "id:"); ok {
+			if v = strings.Trim(strings.TrimSpace(v), `"'`); v != "" && !strings.ContainsAny(v, "[{") {
+				id = clinic.RuleID(v)
+			}
+		}
+	}
+	return id
 }
 
 func cloneNode(n *yaml.Node) *yaml.Node {

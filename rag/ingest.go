@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -71,6 +72,9 @@ type Input struct {
 	Data   []byte
 	// Tags are added to the front matter's tags.
 	Tags []string
+	// Title, Source (the guideline or standard), Version and EffectiveDate
+	// (YYYY-MM-DD), when set, override the front matter's.
+	Title, Source, Version, EffectiveDate string
 }
 
 // Result reports what happened to one document.
@@ -367,6 +371,12 @@ func (ing *Ingester) ingest(ctx context.Context, in Input, stored map[string]sto
 			return res, err
 		}
 	}
+	return ing.write(ctx, p, res, stored)
+}
+
+// write embeds and stores a prepared document unless stored holds it with
+// the same hash; stored is updated.
+func (ing *Ingester) write(ctx context.Context, p prepared, res Result, stored map[string]store.Document) (Result, error) {
 	old, existed := stored[p.doc.ID]
 	if existed && old.Hash == p.doc.Hash {
 		res.Status, res.Chunks = StatusSkipped, old.Chunks
@@ -396,6 +406,104 @@ func (ing *Ingester) ingest(ctx context.Context, in Input, stored map[string]sto
 		res.Status = StatusAdded
 	}
 	return res, nil
+}
+
+// MaxBatch bounds the documents of one IngestAll call.
+const MaxBatch = 100
+
+// IngestAll ingests the documents of one request. Every document is
+// decoded, checked and split before anything is written: if one is bad
+// (empty, binary, undecodable, oversize, a bad ID, or the same collection
+// and ID twice) IngestAll writes nothing and returns that error, with
+// Field naming the document ("documents[i]") and the results so far.
+// Then each document is embedded and written in turn; every write is
+// atomic, so an embedder or store failure leaves the documents before it
+// written and the rest untouched (their results say which).
+func (ing *Ingester) IngestAll(ctx context.Context, ins []Input) ([]Result, error) {
+	if len(ins) == 0 {
+		return nil, clinic.NewError(clinic.CodeInvalid, "documents", "no documents given", "未提供文档")
+	}
+	if len(ins) > MaxBatch {
+		return nil, clinic.NewError(clinic.CodeTooLarge, "documents",
+			fmt.Sprintf("%d documents, more than %d in one request", len(ins), MaxBatch),
+			fmt.Sprintf("一次提交 %d 个文档，超过上限 %d", len(ins), MaxBatch))
+	}
+	results := make([]Result, len(ins))
+	ps := make([]prepared, len(ins))
+	seen := make(map[docKey]int, len(ins))
+	for i, in := range ins {
+		if in.Collection == "" {
+			in.Collection = DefaultCollection
+		}
+		results[i] = Result{Collection: in.Collection, File: in.Name, DocumentID: in.ID}
+		err := validateName("collection", in.Collection)
+		if err == nil {
+			ps[i], err = ing.prepare(ctx, in)
+		}
+		if err == nil {
+			k := docKey{in.Collection, ps[i].doc.ID}
+			if j, dup := seen[k]; dup {
+				err = clinic.NewError(clinic.CodeInvalid, "id",
+					fmt.Sprintf("document %s/%s is given twice (documents %d and %d)", k.collection, k.doc, j, i),
+					fmt.Sprintf("文档 %s/%s 重复提交（第 %d 和第 %d 个）", k.collection, k.doc, j, i))
+			}
+			seen[k] = i
+		}
+		if err != nil {
+			results[i].Status, results[i].Err = StatusError, err
+			ing.logResult(results[i])
+			return results[:i+1], batchError(i, in.Name, err)
+		}
+		results[i].DocumentID, results[i].Title = ps[i].doc.ID, ps[i].doc.Title
+	}
+	storedBy := make(map[string]map[string]store.Document)
+	for i := range ins {
+		col := results[i].Collection
+		stored, ok := storedBy[col]
+		if !ok {
+			var err error
+			if stored, err = ing.storedDocs(ctx, col); err != nil {
+				return nil, err
+			}
+			storedBy[col] = stored
+		}
+	}
+	for i := range ins {
+		if err := ctx.Err(); err != nil {
+			return results[:i], fmt.Errorf("rag.IngestAll: %w", err)
+		}
+		res, err := ing.write(ctx, ps[i], results[i], storedBy[results[i].Collection])
+		if err != nil {
+			res.Status, res.Err = StatusError, err
+		}
+		results[i] = res
+		ing.logResult(res)
+		if err != nil {
+			return results[:i+1], batchError(i, ins[i].Name, err)
+		}
+	}
+	return results, nil
+}
+
+// batchError names document i (and its file) in a clinic error's field
+// and messages; other errors are wrapped with the same context.
+func batchError(i int, name string, err error) error {
+	ce, ok := errors.AsType[*clinic.Error](err)
+	if !ok {
+		return fmt.Errorf("rag.IngestAll: document %d (%s): %w", i, name, err)
+	}
+	field := fmt.Sprintf("documents[%d]", i)
+	if ce.Field != "" {
+		field += "." + ce.Field
+	}
+	label := fmt.Sprintf("document %d", i)
+	labelZH := fmt.Sprintf("第 %d 个文档", i)
+	if name != "" {
+		label += " (" + name + ")"
+		labelZH += "（" + name + "）"
+	}
+	en, zh := clinic.ErrorMessages(ce)
+	return &clinic.Error{Code: ce.Code, Field: field, Message: label + ": " + en, MessageZH: labelZH + "：" + zh, Err: err}
 }
 
 // prepare decodes, normalises and splits a document and computes its hash.
@@ -447,6 +555,9 @@ func (ing *Ingester) prepare(ctx context.Context, in Input) (prepared, error) {
 	case FormatPDF:
 		opts.Plain = true
 	}
+	if err := applyOverrides(&meta, in); err != nil {
+		return prepared{}, err
+	}
 	body = normalise(body)
 	if !hasContent(body) {
 		return prepared{}, clinic.NewError(clinic.CodeInvalid, "file", "the document has no text", "文档没有文字内容")
@@ -485,7 +596,13 @@ func (ing *Ingester) prepare(ctx context.Context, in Input) (prepared, error) {
 			fmt.Sprintf("文档切分出 %d 个分块，超过上限 %d", len(cs), ing.maxChunks))
 	}
 	h := sha256.New()
-	for _, part := range []string{text, opts.String(), ing.embedder.Name(), strings.Join(tags, "\x1f"), id, string(format)} {
+	parts := []string{text, opts.String(), ing.embedder.Name(), strings.Join(tags, "\x1f"), id, string(format)}
+	if in.Title != "" || in.Source != "" || in.Version != "" || in.EffectiveDate != "" {
+		// Only then, so that documents ingested without overrides keep
+		// their hashes.
+		parts = append(parts, "overrides", in.Title, in.Source, in.Version, in.EffectiveDate)
+	}
+	for _, part := range parts {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -600,6 +717,43 @@ func validateName(field, v string) error {
 		return clinic.NewError(clinic.CodeInvalid, field,
 			fmt.Sprintf("%s must be 1–%d bytes of text without control characters", field, maxIDBytes),
 			fmt.Sprintf("%s 必须是 1 到 %d 字节、不含控制字符的文本", field, maxIDBytes))
+	}
+	return nil
+}
+
+// maxMetaRunes bounds an overriding title, source or version.
+const maxMetaRunes = 500
+
+// applyOverrides copies the Input's metadata over the front matter's,
+// checking it: at most 500 characters without control characters, and an
+// effective date of the form YYYY-MM-DD.
+func applyOverrides(meta *chunk.Meta, in Input) error {
+	for _, f := range []struct {
+		field, v string
+		dst      *string
+	}{
+		{"title", in.Title, &meta.Title},
+		{"source", in.Source, &meta.Source},
+		{"version", in.Version, &meta.Version},
+		{"effective_date", in.EffectiveDate, &meta.EffectiveDate},
+	} {
+		v := strings.TrimSpace(f.v)
+		if v == "" {
+			continue
+		}
+		bad := !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxMetaRunes || strings.ContainsFunc(v, unicode.IsControl)
+		if bad {
+			return clinic.NewError(clinic.CodeInvalid, f.field,
+				fmt.Sprintf("%s must be at most %d characters without control characters", f.field, maxMetaRunes),
+				fmt.Sprintf("%s 不能超过 %d 个字符且不能含控制字符", f.field, maxMetaRunes))
+		}
+		if f.field == "effective_date" {
+			if _, err := time.Parse(time.DateOnly, v); err != nil {
+				return clinic.NewError(clinic.CodeInvalid, f.field,
+					"effective_date must be a date of the form YYYY-MM-DD", "effective_date 必须是 YYYY-MM-DD 格式的日期")
+			}
+		}
+		*f.dst = v
 	}
 	return nil
 }

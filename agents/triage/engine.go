@@ -199,7 +199,10 @@ type Turn struct {
 	RedFlags       []RedFlag       `json:"red_flags,omitempty"`
 	// Summary is set on the last turn (recommendation or escalation).
 	Summary *Summary `json:"summary,omitempty"`
-	State   State    `json:"state,omitzero"`
+	// Origin says which path produced the turn (embedded engine or LLM,
+	// and whether the LLM path fell back).
+	Origin Origin `json:"origin"`
+	State  State  `json:"state,omitzero"`
 }
 
 // Answer is the patient's reply to a question.
@@ -426,7 +429,7 @@ func (e *Engine) medical(st *State) bool {
 func (e *Engine) next(st *State) Turn {
 	p, ev := e.patient(st)
 	a := e.rules.Assess(p)
-	turn := Turn{Acuity: a.Acuity, RedFlags: a.RedFlags}
+	turn := Turn{Acuity: a.Acuity, RedFlags: a.RedFlags, Origin: Origin{Engine: EngineEmbedded}}
 	if a.Acuity <= clinic.AcuityII && a.Escalation != nil {
 		return e.escalate(st, turn, a)
 	}
@@ -633,23 +636,99 @@ type SummarySymptom struct {
 	Quote  string `json:"quote,omitempty"`
 }
 
-// Summary is the structured pre-consultation summary (预问诊摘要) that the
-// scribe agent reads.
+// Summary is the structured pre-consultation summary (预问诊摘要) of a
+// finished kiosk session: what the patient said, what the rules found and
+// where the patient was sent. It is set on the last turn of a session
+// (Turn.Summary) and served in GET /v1/triage/sessions/{id} as
+// turn.summary; the scribe agent reads it to pre-fill the outpatient
+// record (主诉, 现病史 positives and pertinent negatives, 生命体征).
+//
+// Symptoms hold both present and denied findings (Present false: "无发热"
+// is a pertinent negative), each once, with the patient's latest word
+// winning. Durations are Go durations (JSON: integer nanoseconds) with
+// the patient's own wording in DurationText. Acuity is the final level
+// after the rules (an LLM may only have raised it). The summary holds no
+// identifiers; it is PHI only together with the session it belongs to.
 type Summary struct {
-	ChiefComplaintZH string           `json:"chief_complaint_zh"`
-	ChiefComplaintEN string           `json:"chief_complaint_en"`
-	PatientText      string           `json:"patient_text,omitempty"`
-	Age              *int             `json:"age,omitempty"`
-	Sex              clinic.Sex       `json:"sex,omitempty"`
-	Symptoms         []SummarySymptom `json:"symptoms,omitempty"`
-	Vitals           Vitals           `json:"vitals,omitzero"`
-	Acuity           clinic.Acuity    `json:"acuity"`
-	RedFlags         []RedFlag        `json:"red_flags,omitempty"`
-	Escalation       string           `json:"escalation,omitempty"`
-	Departments      []string         `json:"departments,omitempty"`
-	StartedAt        time.Time        `json:"started_at,omitzero"`
-	FinishedAt       time.Time        `json:"finished_at,omitzero"`
+	// ChiefComplaintZH/EN: the first present symptom with its duration
+	// ("胸痛2小时" / "chest pain for 2 hours"); empty when nothing medical
+	// was recognised.
+	ChiefComplaintZH string `json:"chief_complaint_zh"`
+	ChiefComplaintEN string `json:"chief_complaint_en"`
+	// PatientText is the patient's own words (bounded, medical text only).
+	PatientText string           `json:"patient_text,omitempty"`
+	Age         *int             `json:"age,omitempty"`
+	Sex         clinic.Sex       `json:"sex,omitempty"`
+	Symptoms    []SummarySymptom `json:"symptoms,omitempty"`
+	Vitals      Vitals           `json:"vitals,omitzero"`
+	Acuity      clinic.Acuity    `json:"acuity"`
+	// Emergency is set for acuity I–III: the patient belongs in the
+	// emergency department, not an outpatient clinic.
+	Emergency bool      `json:"emergency,omitempty"`
+	RedFlags  []RedFlag `json:"red_flags,omitempty"`
+	// Escalation is the escalation code ("chest_pain_center", …) when the
+	// session ended with one.
+	Escalation string `json:"escalation,omitempty"`
+	// Department is where the patient was sent: the escalation's
+	// department (with the escalation's location) or the first
+	// recommended one. Nil when nothing could be recommended.
+	Department *clinic.Department `json:"department,omitempty"`
+	// Departments are the codes of the recommended departments, best
+	// first (up to three).
+	Departments []string `json:"departments,omitempty"`
+	// Origin says whether the embedded engine or the LLM path produced
+	// the result, and why the LLM path fell back.
+	Origin     Origin    `json:"origin"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
 }
+
+// Positives returns the symptoms the patient has (present findings).
+func (s Summary) Positives() []SummarySymptom {
+	var out []SummarySymptom
+	for _, x := range s.Symptoms {
+		if x.Present {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Negatives returns the findings the patient denied (pertinent negatives).
+func (s Summary) Negatives() []SummarySymptom {
+	var out []SummarySymptom
+	for _, x := range s.Symptoms {
+		if !x.Present {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Origin says which path produced a turn.
+type Origin struct {
+	// Engine is EngineEmbedded or EngineLLM.
+	Engine string `json:"engine"`
+	// Fallback is set when the LLM path was tried and failed (or was
+	// late) and the embedded engine's answer was used; Reason says why
+	// (an agents.Reason… constant such as "timeout" or "invalid_output").
+	Fallback bool   `json:"fallback,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	// Model and Prompt ("triage_review@1") identify the LLM call.
+	Model  string `json:"model,omitempty"`
+	Prompt string `json:"prompt,omitempty"`
+	// Tools are the tools the model called, in order.
+	Tools []string `json:"tools,omitempty"`
+	// Overrides list what the rules changed in the model's proposal
+	// ("acuity_raised_to_floor", "red_flag_restored:…", …).
+	Overrides []string `json:"overrides,omitempty"`
+}
+
+// Origin engines.
+const (
+	EngineEmbedded = "embedded"
+	EngineLLM      = "llm"
+)
 
 // Summary returns the pre-consultation summary of a session state.
 func (e *Engine) Summary(st State) (Summary, error) {
@@ -667,13 +746,25 @@ func (e *Engine) Summary(st State) (Summary, error) {
 
 func (e *Engine) summarize(st *State, a Assessment, rec *Recommendation) Summary {
 	s := Summary{PatientText: st.Text, Age: st.Age, Sex: st.Sex, Vitals: st.Vitals, Acuity: a.Acuity,
-		RedFlags: a.RedFlags, StartedAt: st.StartedAt, FinishedAt: e.now()}
+		Emergency: a.Acuity.Emergency(), RedFlags: a.RedFlags, Origin: Origin{Engine: EngineEmbedded},
+		StartedAt: st.StartedAt, FinishedAt: e.now()}
 	if a.Escalation != nil {
 		s.Escalation = a.Escalation.Code
+		if d, ok := e.cat.Get(a.Escalation.Department); ok {
+			dd := d.Department
+			if a.Escalation.Location != "" {
+				dd.Location = a.Escalation.Location
+			}
+			s.Department = &dd
+		}
 	}
 	if rec != nil {
 		for _, d := range rec.Departments {
 			s.Departments = append(s.Departments, d.Code)
+		}
+		if s.Department == nil && len(rec.Departments) > 0 {
+			dd := rec.Departments[0].Department.Department
+			s.Department = &dd
 		}
 	}
 	last := map[string]int{}

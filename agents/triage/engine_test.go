@@ -238,6 +238,29 @@ func TestBadText(t *testing.T) {
 	if err != nil || turn.Kind != triage.TurnEscalation {
 		t.Fatalf("long text with a stroke sign: %v %s, want an escalation", err, turn.Kind)
 	}
+	// Mixed scripts: medical words in any mix are read; a mix without
+	// anything medical is asked again, politely.
+	for _, tc := range []struct {
+		text    string
+		medical bool
+	}{
+		{"我 have 胸口 pain since 昨天", true},
+		{"肚子 hurts, 拉肚子 2 days", true},
+		{"Привет 你好 hello 123 ٩(◕‿◕)۶", false},
+		{"ｈｅｌｌｏ　ｗｏｒｌｄ　你好吗", false},
+	} {
+		turn, err := e.Start(t.Context(), triage.Intake{Text: tc.text, Age: intp(30)})
+		if err != nil {
+			t.Fatalf("Start(%q): %v", tc.text, err)
+		}
+		rephrase := turn.Kind == triage.TurnQuestion && turn.Question.ID == triage.QuestionRephrase
+		if rephrase == tc.medical {
+			t.Errorf("Start(%q) = %s %+v, medical %v", tc.text, turn.Kind, turn.Question, tc.medical)
+		}
+		if rephrase && (!strings.Contains(turn.Question.TextZH, "请") || !strings.Contains(turn.Question.TextEN, "Please")) {
+			t.Errorf("rephrase request is not a polite request: %+v", turn.Question)
+		}
+	}
 	// A rephrase answer with symptoms continues the session normally.
 	turn, _ = e.Start(t.Context(), triage.Intake{Text: "你好"})
 	next, err := e.Answer(t.Context(), turn.State, triage.Answer{QuestionID: triage.QuestionRephrase, Text: "牙疼三天"})

@@ -21,6 +21,10 @@ import (
 	"github.com/yizhu-health/yizhu/api/web"
 	"github.com/yizhu-health/yizhu/eval"
 	datasetsuite "github.com/yizhu-health/yizhu/eval/suites/datasets"
+	ecgsuite "github.com/yizhu-health/yizhu/eval/suites/ecg"
+	qcsuite "github.com/yizhu-health/yizhu/eval/suites/qc"
+	ragsuite "github.com/yizhu-health/yizhu/eval/suites/rag"
+	scribesuite "github.com/yizhu-health/yizhu/eval/suites/scribe"
 	triagesuite "github.com/yizhu-health/yizhu/eval/suites/triage"
 	"github.com/yizhu-health/yizhu/rag"
 	"github.com/yizhu-health/yizhu/rag/corpus"
@@ -125,7 +129,11 @@ func wire(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 
 	var features []api.Feature
 	for _, build := range []featureBuilder{
+		wireECG,
 		wireTriage,
+		wireQC,
+		wireRAGFeature,
+		wireScribe,
 	} {
 		f, err := build(ctx, d)
 		if err != nil {
@@ -244,7 +252,24 @@ func wireTriage(_ context.Context, d *deps) (api.Feature, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.NewTriage(api.TriageConfig{Engine: eng, Store: st, Logger: log})
+	// With a model configured, finished sessions are reviewed by the LLM
+	// under the rules; it may call the guideline search and the ECG
+	// pre-read when those are wired (tools registered by builders listed
+	// before this one). Without a model the agent is the engine alone.
+	var tools []agents.Tool
+	for _, name := range []string{"rag.search", "ecg.analyze"} {
+		if t, ok := d.tool(name); ok {
+			tools = append(tools, t)
+		}
+	}
+	agent, err := triage.NewAgent(triage.AgentConfig{Engine: eng, Runner: d.runner, Tools: tools, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if agent.LLM() {
+		log.Info("triage: LLM review enabled", "model", d.runner.ModelName(), "tools", len(tools))
+	}
+	return api.NewTriage(api.TriageConfig{Engine: agent, Store: st, Logger: log})
 }
 
 // openStore opens the configured database, applying migrations. An
@@ -283,6 +308,10 @@ func evalSuites(deps eval.Deps) (*eval.Registry, error) {
 	for _, s := range []eval.Suite{
 		datasetsuite.New(datasetsuite.Config{}),
 		triagesuite.New(triagesuite.Config{}),
+		qcsuite.New(qcsuite.Config{}),
+		ecgsuite.New(ecgsuite.Config{}),
+		ragsuite.New(ragsuite.Config{}),
+		scribesuite.New(scribesuite.Config{}),
 	} {
 		if err := reg.Register(s); err != nil {
 			return nil, err

@@ -396,17 +396,41 @@ func qrsBounds(sv []float32, c int, fs float64) (on, off, pk int) {
 	return on, off, pk
 }
 
+// intrudes reports whether a ventricular or premature beat follows the
+// beat at r within the template span.
+func (s *Stream) intrudes(r int64) bool {
+	mean := s.meanNormalRR()
+	for i := 0; i < s.hist.n; i++ {
+		b, l, _ := s.hist.at(i)
+		if b <= r+int64(s.fs*fuseWindow) {
+			break
+		}
+		if b-r > int64(s.tmpl.post) {
+			continue
+		}
+		if l == LabelVentricular || (mean > 0 && float32(b-r) < prematureRatio*mean) {
+			return true
+		}
+	}
+	return false
+}
+
 // flushPending adds beats whose post-R span is now available to the
 // templates, and re-measures every few beats.
 func (s *Stream) flushPending(dst []Event, final bool) []Event {
 	t := &s.tmpl
+	// Wait until every beat within the template span after r has been
+	// fused, so that a beat followed by a premature or ventricular beat
+	// inside its own span (which would smear that beat into the ST segment
+	// and T wave of the average) can be left out.
+	lag := int64(t.post) + int64((MaxLatency+fuseSlack+fuseWindow)*s.fs)
 	k := 0
 	for ; k < len(s.pend); k++ {
 		r := s.pend[k]
-		if r+int64(t.post) > s.n {
+		if r+lag > s.n && !(final && r+int64(t.post) <= s.n) {
 			break
 		}
-		if s.pendLbl[k] != LabelNormal {
+		if s.pendLbl[k] != LabelNormal || s.intrudes(r) {
 			continue
 		}
 		mask, _ := s.usableLeads()

@@ -136,9 +136,13 @@ func (s *Stream) measure() Measurements {
 		m.QTms = math.Round(m.QTms)
 	}
 	// P wave: the largest deviation from baseline 300 ms to 60 ms before
-	// QRS onset, at least 0.05 mV; its onset is where it falls below 35 %
-	// of its amplitude.
+	// QRS onset, but not earlier than 40 % of the RR interval before R
+	// (earlier lies the previous beat's T wave), at least 0.05 mV; its
+	// onset is where it falls below 35 % of its amplitude.
 	pLo, pHi := max(0, on-int(0.3*fs)), on-int(0.06*fs)
+	if m.RRms > 0 {
+		pLo = max(pLo, t.pre-int(0.4*m.RRms*fs/1000))
+	}
 	bestL, pPeak, pAmp := -1, 0, 0.0
 	for l := range s.nlead {
 		if mask&(1<<uint(l)) == 0 || pHi <= pLo {

@@ -38,6 +38,28 @@ const (
 	afMinRR      = 8
 	afMedianDiff = 0.10
 	afRMSSD      = 0.10
+	afExitFactor = 0.6
+	// With P waves absent from nearly every beat of the window (at most
+	// one in afNoPShare), the median successive difference needs only
+	// exceed afMedianDiffNoP: AF detectors that combine P-wave absence
+	// with RR irregularity (Couceiro et al., EMBC 2008; Ladavich &
+	// Ghoraani, Biomed Signal Process Control 2015) need less RR evidence
+	// when the atrial evidence agrees, which keeps AF at fast ventricular
+	// rates, where successive RR differences shrink, from reading as
+	// sinus tachycardia.
+	afMedianDiffNoP = 0.05
+	afNoPShare      = 6
+	// At fast ventricular rates AF's successive differences shrink while
+	// its RMSSD stays high: a window whose normalised RMSSD exceeds
+	// afFastRMSSD, whose median successive difference exceeds
+	// afFastMedianDiff and whose turning points are as many as a random
+	// sequence's (within 2 SD of 2(n−2)/3: the turning-point test of
+	// randomness used by Dash et al., Ann Biomed Eng 2009;37:1701–1709)
+	// is irregularly irregular too. Sinus rhythm with trends has too few
+	// turning points; alternating ectopy has too many.
+	afFastRMSSD      = 0.15
+	afFastMedianDiff = 0.05
+	afBackdate   = afWindow / 2 // beats
 	vtMinRun     = 3
 	vfWindowS    = 2.0
 	vfShare      = 0.55
@@ -77,6 +99,7 @@ type rhythmState struct {
 	unreadable              bool
 	rr                      [afWindow]float32
 	sorted                  [afWindow]float32
+	av                      avState
 }
 
 func newRhythmState() rhythmState {
@@ -121,6 +144,10 @@ func (s *Stream) onBeat(dst []Event, b Beat, width float32) []Event {
 				fmt.Sprintf("RR interval %.2f s", float64(rr)/fs))
 		}
 	}
+	if rr > 0 && !rh.gapBad {
+		prev, _, _ := s.hist.at(1)
+		dst = s.avBlock(dst, prev, b.Sample)
+	}
 	rh.gapBad, rh.gapAlerted = false, false
 	if b.Label == LabelVentricular {
 		if rh.vRun == 0 {
@@ -154,8 +181,11 @@ func (s *Stream) onBeat(dst []Event, b Beat, width float32) []Event {
 	}
 	// Long QTc with R-on-T: a ventricular beat that falls before the end
 	// of the previous beat's T wave (coupling interval < QT).
+	// One alert per stretch of long QTc: it re-arms when a measurement
+	// finds the QTc below the limit again (onMeasure).
 	if r := s.rules.rule("long_qtc_ront"); r != nil && b.Label == LabelVentricular && s.measOK && rr > 0 &&
-		s.meas.QTcBazettMs >= r.Params["min_qtc_ms"] && float64(rr)*1000/fs < s.meas.QTms {
+		s.meas.QTcBazettMs >= r.Params["min_qtc_ms"] && float64(rr)*1000/fs < s.meas.QTms && !s.alerts.active["long_qtc_ront"] {
+		s.alerts.active["long_qtc_ront"] = true
 		dst = s.raise(dst, r, b.Sample-rr, b.Sample, s.goodLeadNames(),
 			map[string]float64{"qtc_ms": s.meas.QTcBazettMs, "qt_ms": s.meas.QTms, "coupling_ms": math.Round(float64(rr) * 1000 / fs)},
 			fmt.Sprintf("QTc %.0f ms, ventricular beat %.0f ms after the previous R (QT %.0f ms)", s.meas.QTcBazettMs, float64(rr)*1000/fs, s.meas.QTms))
@@ -320,7 +350,43 @@ func (s *Stream) afIrregular() bool {
 	sorted = rh.sorted[:n]
 	copy(sorted, rr)
 	medRR := median(sorted)
-	return float64(medDiff) > afMedianDiff*float64(medRR) && rmssd > afRMSSD*mean
+	// Hysteresis: once in AF, the rhythm must become clearly regular to
+	// leave it, so that an AF episode does not flicker at the threshold.
+	diffLim, rmssdLim := afMedianDiff, afRMSSD
+	if knownP >= afMinRR && afNoPShare*withP <= knownP {
+		diffLim = afMedianDiffNoP
+	}
+	if rh.cur == RhythmAF {
+		diffLim, rmssdLim = afExitFactor*diffLim, afExitFactor*afRMSSD
+	}
+	fastDiff, fastRMSSD := afFastMedianDiff, afFastRMSSD
+	if rh.cur == RhythmAF {
+		fastDiff, fastRMSSD = afExitFactor*fastDiff, afExitFactor*fastRMSSD
+	}
+	if float64(medDiff) > diffLim*float64(medRR) && rmssd > rmssdLim*mean {
+		return true
+	}
+	return float64(medDiff) > fastDiff*float64(medRR) && rmssd > fastRMSSD*mean && randomTurns(rr)
+}
+
+// randomTurns reports whether the turning points of x (local maxima and
+// minima) are within two standard deviations of their count in a random
+// sequence: mean 2(n−2)/3, variance (16n−29)/90 (Kendall's turning-point
+// test).
+func randomTurns(x []float32) bool {
+	n := len(x)
+	if n < 3 {
+		return false
+	}
+	tp := 0
+	for i := 1; i+1 < n; i++ {
+		if (x[i] > x[i-1] && x[i] > x[i+1]) || (x[i] < x[i-1] && x[i] < x[i+1]) {
+			tp++
+		}
+	}
+	mu := 2 * float64(n-2) / 3
+	sd := math.Sqrt(float64(16*n-29) / 90)
+	return math.Abs(float64(tp)-mu) <= 2*sd
 }
 
 // median sorts x in place (insertion sort; x is short) and returns its
@@ -353,6 +419,12 @@ func (s *Stream) setRhythm(dst []Event, typ Rhythm, at int64) []Event {
 		switch {
 		case typ == RhythmVT:
 			rh.candStart = rh.vRunStart
+		case typ == RhythmAF && s.hist.n > afBackdate:
+			// The irregularity statistic describes the last afWindow
+			// intervals: the episode began about half a window back
+			// (never before the current rhythm began).
+			at, _, _ := s.hist.at(afBackdate)
+			rh.candStart = max(at, rh.curStart+1)
 		case rh.cur == rhythmNone && s.hist.n > 0:
 			// the first rhythm of a stream starts at its first beat
 			rh.candStart, _, _ = s.hist.at(s.hist.n - 1)
@@ -493,8 +565,12 @@ func abs32(v float32) float32 {
 	return v
 }
 
-// onMeasure evaluates the rules that read the averaged beat: STEMI.
+// onMeasure evaluates the rules that read the averaged beat: STEMI, and
+// re-arms the R-on-T alert once the QTc is back below its limit.
 func (s *Stream) onMeasure(dst []Event) []Event {
+	if r := s.rules.rule("long_qtc_ront"); r != nil && s.meas.QTcBazettMs < r.Params["min_qtc_ms"] {
+		s.alerts.active["long_qtc_ront"] = false
+	}
 	r := s.rules.rule("st_elevation")
 	if r == nil {
 		return dst
@@ -517,11 +593,14 @@ func (s *Stream) onMeasure(dst []Event) []Event {
 }
 
 // contiguous lists the pairs of anatomically contiguous leads (4th UDMI:
-// inferior II, III, aVF; lateral I, aVL and V5–V6; anterior V1–V6 in
-// sequence). aVR is not part of the STEMI criterion.
+// inferior II, III, aVF; lateral I, aVL, V5, V6, any two of them;
+// anterior V1–V6 in sequence). aVR is not part of the STEMI criterion,
+// and neither are leads outside the standard twelve (the Frank leads
+// vx, vy, vz of PTB records, for one).
 var contiguous = [][2]string{
 	{"II", "III"}, {"II", "aVF"}, {"III", "aVF"}, {"I", "aVL"},
-	{"V1", "V2"}, {"V2", "V3"}, {"V3", "V4"}, {"V4", "V5"}, {"V5", "V6"}, {"I", "V6"}, {"aVL", "V6"},
+	{"V1", "V2"}, {"V2", "V3"}, {"V3", "V4"}, {"V4", "V5"}, {"V5", "V6"},
+	{"I", "V5"}, {"I", "V6"}, {"aVL", "V5"}, {"aVL", "V6"},
 }
 
 // stemiThresholdMV returns the J-point elevation cut-off (mV) for a lead.

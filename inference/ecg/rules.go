@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/yizhu-health/yizhu/clinic"
 )
@@ -40,10 +41,14 @@ var ruleParams = map[string][]string{
 	"hr_low":        {"below_bpm", "min_duration_s"},
 	"hr_high":       {"above_bpm", "min_duration_s"},
 	"long_qtc_ront": {"min_qtc_ms"},
+	"av_block_3":    {"max_ventricular_rate_bpm", "min_atrial_ventricular_ratio", "min_pr_range_ms", "min_beats", "min_p_mv"},
 }
 
-// DefaultRules returns the embedded rule set (rules.json).
-func DefaultRules() (*Rules, error) { return ParseRules(defaultRules) }
+// DefaultRules returns the embedded rule set (rules.json). It is parsed
+// once; the result is shared and must not be modified.
+func DefaultRules() (*Rules, error) { return defaultParsed() }
+
+var defaultParsed = sync.OnceValues(func() (*Rules, error) { return ParseRules(defaultRules) })
 
 // ParseRules decodes and validates a rule set strictly: unknown fields,
 // unknown kinds, duplicate IDs or kinds, missing params or sources and

@@ -3,6 +3,7 @@ package ecg
 import (
 	"math"
 	"time"
+	"unsafe"
 
 	"github.com/yizhu-health/yizhu/clinic"
 	"github.com/yizhu-health/yizhu/inference/ecg/dsp"
@@ -65,10 +66,12 @@ type QualityChange struct {
 // Stream and fusion constants (seconds).
 const (
 	fuseWindow   = 0.10 // beats of different leads this close are one beat
-	subChunk     = 0.125
-	tmplPre      = 0.30 // template span before R
-	tmplPost     = 0.60 // and after
-	fusionShare  = 0.4  // share of usable leads that must agree
+	fuseSlack    = 0.05 // fusion waits MaxLatency+fuseSlack after a cluster's first R
+	subChunk     = 0.05
+	agreeRate    = 1.0 / 8 // update rate of a lead's agreement with the others
+	tmplPre      = 0.30    // template span before R
+	tmplPost     = 0.60    // and after
+	fusionShare  = 0.4     // share of usable leads that must agree
 	maxClusters  = 32
 	historyBeats = 32
 )
@@ -92,6 +95,7 @@ type Stream struct {
 	beatBuf  []Beat
 	clusters []cluster
 	lastQ    []Quality
+	agree    []float32 // per lead: recent share of its beats other leads confirmed
 	lastQAt  []int64
 
 	lastFused int64
@@ -161,6 +165,10 @@ func New(cfg Config) (*Stream, error) {
 	}
 	s.lastQ = make([]Quality, s.nlead)
 	s.lastQAt = make([]int64, s.nlead)
+	s.agree = make([]float32, s.nlead)
+	for l := range s.agree {
+		s.agree[l] = 1
+	}
 	s.beatBuf = make([]Beat, 0, 16)
 	s.clusters = make([]cluster, 0, maxClusters)
 	s.pend = make([]int64, 0, 16)
@@ -178,6 +186,7 @@ func (s *Stream) StateBytes() int {
 	for i := range s.det {
 		b += s.det[i].StateBytes() + 8
 	}
+	b += 4*(cap(s.rh.av.buf)+cap(s.rh.av.z)) + int(unsafe.Sizeof(avState{}))
 	b += s.tmpl.bytes() + 4*len(s.vfBuf) + cap(s.clusters)*24 + cap(s.beatBuf)*40 + historyBeats*24 + 1024
 	return b
 }
@@ -268,7 +277,9 @@ func (s *Stream) vote(b Beat) {
 		c := &s.clusters[i]
 		if abs64(b.Sample-c.ref) <= win {
 			c.votes |= 1 << uint(b.Lead)
-			if b.Lead < c.refLead {
+			// The reference (fiducial) lead is the one other leads
+			// confirm most; among equals, the lowest index.
+			if da := s.agree[b.Lead] - s.agree[c.refLead]; da > 0.1 || (da > -0.1 && b.Lead < c.refLead) {
 				c.ref, c.refLead = b.Sample, b.Lead
 			}
 			c.first = min(c.first, b.Sample)
@@ -294,10 +305,22 @@ func (s *Stream) usableLeads() (uint32, int) {
 	return m, k
 }
 
+// afterSubChunk fuses the clusters old enough that every lead has voted
+// on them. A cluster becomes a beat when the agreement-weighted votes of
+// the usable leads reach fusionShare of their total weight: a lead whose
+// detections other leads keep confirming counts fully, one that reports
+// many beats no other lead sees (muscle noise, tall T waves) counts less,
+// so it cannot add beats on its own (the idea of bSQI, Li, Mark & Clifford,
+// Physiol Meas 2008;29:15–32).
 func (s *Stream) afterSubChunk(dst []Event, final bool) []Event {
-	horizon := s.n - int64((MaxLatency+fuseWindow)*s.fs)
+	horizon := s.n - int64((MaxLatency+fuseSlack)*s.fs)
 	mask, usable := s.usableLeads()
-	need := max(1, int(math.Ceil(fusionShare*float64(usable))))
+	var total float32
+	for l := range s.nlead {
+		if mask&(1<<uint(l)) != 0 {
+			total += s.agree[l] * s.agree[l]
+		}
+	}
 	for i := 1; i < len(s.clusters); i++ {
 		for j := i; j > 0 && s.clusters[j].ref < s.clusters[j-1].ref; j-- {
 			s.clusters[j], s.clusters[j-1] = s.clusters[j-1], s.clusters[j]
@@ -309,8 +332,28 @@ func (s *Stream) afterSubChunk(dst []Event, final bool) []Event {
 			keep = append(keep, c)
 			continue
 		}
-		votes := popcount(c.votes & mask)
-		if usable == 0 || votes < need || c.ref-s.lastFused <= int64(refractory*s.fs) {
+		v := c.votes & mask
+		var w float32
+		for l := range s.nlead {
+			if v&(1<<uint(l)) != 0 {
+				w += s.agree[l] * s.agree[l]
+			}
+		}
+		if usable >= 2 {
+			confirmed := float32(0)
+			if popcount(v) >= 2 {
+				confirmed = 1
+			}
+			for l := range s.nlead {
+				if v&(1<<uint(l)) != 0 {
+					s.agree[l] += agreeRate * (confirmed - s.agree[l])
+				}
+			}
+		}
+		if usable == 0 || c.ref-s.lastFused <= int64(refractory*s.fs) {
+			continue
+		}
+		if w < fusionShare*total-1e-6 && !s.onTime(c.ref) {
 			continue
 		}
 		dst = s.fused(dst, Beat{Sample: c.ref, Reported: s.n, Lead: c.refLead})
@@ -319,6 +362,21 @@ func (s *Stream) afterSubChunk(dst []Event, final bool) []Event {
 	dst = s.flushPending(dst, final)
 	dst = s.rhythmTick(dst)
 	return dst
+}
+
+// onTime reports whether a beat at r falls where the recent rhythm
+// expects the next one (0.8 to 1.5 mean RR after the last beat): a
+// weakly supported cluster is accepted only then, so a lead that other
+// leads stopped confirming can still fill in beats they miss, but not add
+// noise or T waves between beats.
+func (s *Stream) onTime(r int64) bool {
+	hr := s.recentHR(8)
+	if hr <= 0 || s.hist.n < 4 {
+		return false
+	}
+	rr := float64(r-s.lastFused) * 60 / s.fs
+	mean := 60 / hr * 60
+	return rr >= 0.8*mean && rr <= 1.5*mean
 }
 
 func popcount(v uint32) int {

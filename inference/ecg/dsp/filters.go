@@ -17,6 +17,7 @@ type MovingSum struct {
 	win   []float32
 	i     int
 	sum   float64
+	inv   float64 // 1/n: a multiply per sample instead of a divide
 	steps int
 }
 
@@ -25,7 +26,7 @@ func NewMovingSum(n int) MovingSum {
 	if n < 1 {
 		panic(fmt.Sprintf("dsp: NewMovingSum: window %d < 1", n))
 	}
-	return MovingSum{win: make([]float32, n)}
+	return MovingSum{win: make([]float32, n), inv: 1 / float64(n)}
 }
 
 // Len returns the window length in samples.
@@ -48,7 +49,7 @@ func (m *MovingSum) Step(x float32) float32 {
 			m.sum = s
 		}
 	}
-	return float32(m.sum / float64(len(m.win)))
+	return float32(m.sum * m.inv)
 }
 
 // Process integrates src into dst (dst-first, see the package doc).

@@ -29,6 +29,14 @@ const (
 	PVCs      Kind = "sinus_pvc" // sinus with a PVC every EctopicEvery beats
 	PACs      Kind = "sinus_pac" // sinus with a premature atrial beat every EctopicEvery beats
 	Trigeminy Kind = "trigeminy"
+	// AVBlock3 is complete (third-degree) AV block: P waves at
+	// AtrialRateBPM and a regular escape rhythm of narrow QRS complexes
+	// at RateBPM, independent of each other.
+	AVBlock3 Kind = "av_block_3"
+	// AVBlock2to1 is second-degree AV block with 2:1 conduction: P waves
+	// at AtrialRateBPM, every second one conducted after a fixed PR of
+	// 170 ms (RateBPM is ignored).
+	AVBlock2to1 Kind = "av_block_2to1"
 )
 
 // Segment is a stretch of one rhythm.
@@ -39,6 +47,18 @@ type Segment struct {
 	RateBPM float64
 	// EctopicEvery sets the PVC/PAC spacing for PVCs and PACs (default 5).
 	EctopicEvery int
+	// Spread is the AF RR spread: each RR is the mean times a uniform
+	// factor in [1−Spread, 1+Spread] (default 0.4).
+	Spread float64
+	// AtrialRateBPM is the P-wave rate of the AV block kinds (default 80).
+	AtrialRateBPM float64
+	// QTms, when > 0, sets the QT interval of normal beats (R peak to T
+	// end, about T peak + 110 ms) instead of the rate-scaled default.
+	QTms float64
+	// RonTms, when > 0, puts a PVC RonTms after a normal beat every
+	// EctopicEvery beats of a PVCs segment (R-on-T coupling) instead of
+	// the default 0.65 RR.
+	RonTms float64
 }
 
 // LeadOff replaces a stretch of a lead with a flat line (Rail false: the
@@ -96,8 +116,13 @@ var leadShape = map[string][3]float64{
 	"V3": {0.6, 0.6, 1.0}, "V4": {0.6, 1.3, 1.0}, "V5": {0.6, 1.2, 0.8}, "V6": {0.6, 0.9, 0.6},
 }
 
-func normalBeat(rr float64, p bool) []wave {
-	qt := 0.4 * math.Sqrt(rr) // Bazett-like QT scaling
+func normalBeat(rr float64, p bool) []wave { return normalBeatQT(rr, p, 0) }
+
+// normalBeatQT is normalBeat with the QT (s) set when qt > 0.
+func normalBeatQT(rr float64, p bool, qt float64) []wave {
+	if qt <= 0 {
+		qt = 0.4 * math.Sqrt(rr) // Bazett-like QT scaling
+	}
 	w := []wave{{-0.03, -0.1, 0.01}, {0, 1.0, 0.012}, {0.03, -0.25, 0.012}, {qt - 0.11, 0.3, 0.045}}
 	if p {
 		w = append(w, wave{-0.17, 0.15, 0.022})
@@ -129,6 +154,23 @@ func Generate(cfg Config) ([][]float32, Truth) {
 		acc[i] = make([]float64, n)
 	}
 	var truth Truth
+	// addWaves adds waves around time at to every lead, scaled by the
+	// lead's P (part 0), QRS (1) or T (2) factor, without a beat.
+	addWaves := func(at float64, waves []wave, part int) {
+		for li, name := range cfg.Leads {
+			sh, ok := leadShape[name]
+			if !ok {
+				sh = leadShape["II"]
+			}
+			for k := max(0, int((at-0.2)*fs)); k < min(n, int((at+0.2)*fs)); k++ {
+				t := float64(k)/fs - at
+				for _, wv := range waves {
+					d := (t - wv.t) / wv.w
+					acc[li][k] += sh[part] * wv.a * math.Exp(-0.5*d*d)
+				}
+			}
+		}
+	}
 	add := func(r float64, waves []wave, qrsScaleOnly bool, st float64, label string) {
 		rs := int64(math.Round(r * fs))
 		if rs < 0 || rs >= int64(n) {
@@ -142,7 +184,11 @@ func Generate(cfg Config) ([][]float32, Truth) {
 			}
 			stl := cfg.STmV[name] * st
 			lo := max(0, int((r-0.4)*fs))
-			hi := min(n, int((r+0.6)*fs))
+			tail := 0.6
+			for _, wv := range waves {
+				tail = max(tail, wv.t+4*wv.w)
+			}
+			hi := min(n, int((r+tail)*fs))
 			for k := lo; k < hi; k++ {
 				t := float64(k)/fs - r
 				var v float64
@@ -178,6 +224,11 @@ func Generate(cfg Config) ([][]float32, Truth) {
 			rate = 70
 		}
 		rr := 60 / rate
+		spread := seg.Spread
+		if spread <= 0 {
+			spread = 0.4
+		}
+		qt := seg.QTms / 1000
 		every := seg.EctopicEvery
 		if every <= 0 {
 			every = 5
@@ -194,6 +245,29 @@ func Generate(cfg Config) ([][]float32, Truth) {
 				}
 			}
 		case Asystole:
+		case AVBlock3, AVBlock2to1:
+			atrial := seg.AtrialRateBPM
+			if atrial <= 0 {
+				atrial = 80
+			}
+			pp := 60 / atrial
+			pWave := []wave{{0, 0.15, 0.022}}
+			i := 0
+			for tp := start + 0.1; tp < end; tp += pp {
+				if rs := int64(math.Round(tp * fs)); rs >= 0 && rs < int64(n) {
+					addWaves(tp, pWave, 0)
+				}
+				if seg.Kind == AVBlock2to1 && i%2 == 0 {
+					add(tp+0.17, normalBeatQT(2*pp, false, qt), false, 1, "N")
+				}
+				i++
+			}
+			if seg.Kind == AVBlock3 {
+				// the escape rhythm starts at a phase unrelated to the P waves
+				for r := start + 0.37*rr; r < end; r += rr {
+					add(r, normalBeatQT(rr, false, qt), false, 1, "N")
+				}
+			}
 		default:
 			r := start + rr*0.5
 			i := 0
@@ -201,10 +275,10 @@ func Generate(cfg Config) ([][]float32, Truth) {
 				beatRR := rr
 				switch seg.Kind {
 				case Sinus:
-					add(r, normalBeat(rr, true), false, 1, "N")
+					add(r, normalBeatQT(rr, true, qt), false, 1, "N")
 				case AF:
-					add(r, normalBeat(rr, false), false, 1, "N")
-					beatRR = rr * (0.6 + 0.8*rng.Float64())
+					add(r, normalBeatQT(rr, false, qt), false, 1, "N")
+					beatRR = rr * (1 - spread + 2*spread*rng.Float64())
 				case VT:
 					add(r, ventricularBeat(), true, 0, "V")
 				case Bigeminy, Trigeminy, PVCs, PACs:
@@ -220,10 +294,12 @@ func Generate(cfg Config) ([][]float32, Truth) {
 					case i%k == k-1:
 						add(r, ventricularBeat(), true, 0, "V")
 					default:
-						add(r, normalBeat(rr, true), false, 1, "N")
+						add(r, normalBeatQT(rr, true, qt), false, 1, "N")
 					}
 					// the next beat: premature before an ectopic, compensatory after
 					switch {
+					case i%k == k-2 && seg.RonTms > 0 && seg.Kind == PVCs:
+						beatRR = seg.RonTms / 1000
 					case i%k == k-2:
 						beatRR = rr * 0.65
 					case i%k == k-1:

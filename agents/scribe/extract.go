@@ -1,0 +1,389 @@
+package scribe
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// mention is one vocabulary term found in a text.
+type mention struct {
+	term     int
+	start    int // rune offsets in the normalized, lower-cased text
+	end      int
+	negated  bool
+	question bool   // inside a question
+	duration string // the duration phrase of its clause, as written
+	clause   int    // index of the clause it is in
+}
+
+// reading is what the extractor reads from one text.
+type reading struct {
+	rs       []rune // normalized, lower-cased
+	mentions []mention
+	clauses  []span // clause boundaries
+	question bool   // the text (its last clause) asks something
+}
+
+type span struct{ start, end int }
+
+// Negation cues. Strong cues reach across a clause; weak ones only a few
+// runes ahead ("不发烧", "没怎么咳").
+var (
+	negStrongZH  = []string{"从来没有", "从来没", "并没有", "没有", "否认", "并无", "从未", "未见", "无明显", "无"}
+	negWeakZH    = []string{"不", "没", "未"}
+	negEN        = []string{"negative for", "free of", "denies", "denied", "deny", "denying", "without", "never", "no", "not", "don't", "doesn't", "didn't", "haven't", "hasn't", "hadn't", "none", "nor"}
+	pseudoNeg    = []string{"有没有", "是不是", "会不会", "能不能", "要不要", "有无", "不知道", "不清楚", "不确定", "不一定", "不好意思", "无缘无故", "没用", "没效果", "不管用", "不缓解", "不断", "不停", "不仅", "不但", "不少", "不久", "没多久", "不是很", "不太", "不舒服", "不适", "不好", "not sure", "not only", "no change", "no longer", "not bad", "no problem", "no, no"}
+	scopeBreakZH = []string{"但是", "但", "可是", "不过", "只是", "却", "还有", "就是", "然后", "后来", "现在"}
+	scopeBreakEN = []string{"but", "although", "though", "however", "except", "and then", "which", "so"}
+	questionZH   = []string{"吗", "么", "呢", "有没有", "是否", "是不是", "会不会", "什么", "多久", "多长时间", "怎么", "几天", "哪里", "哪儿", "有无", "多少"}
+	questionEN   = []string{"do you", "did you", "does it", "does that", "are you", "have you", "has it", "any ", "how ", "what ", "when ", "where ", "is it", "is there", "were you", "was it", "can you"}
+)
+
+func isClauseEnd(r rune) bool {
+	switch r {
+	case '。', '!', '?', ';', '；', '！', '？', '\n', '.', '…':
+		return true
+	}
+	return false
+}
+
+func isCommaLike(r rune) bool { return r == ',' || r == '，' }
+
+// hanNear reports a comma in Chinese text: a Han character right before
+// or after it. Chinese commas end a clause; English ones may continue a
+// list.
+func hanNear(rs []rune, i int) bool {
+	return (i > 0 && unicode.Is(unicode.Han, rs[i-1])) || (i+1 < len(rs) && unicode.Is(unicode.Han, rs[i+1]))
+}
+
+// read extracts the terms of text with negation, question and duration.
+func (v *Vocabulary) read(text string) reading {
+	rs := []rune(strings.ToLower(normalize(text)))
+	rd := reading{rs: rs}
+	// clauses: split at sentence ends and, for Chinese, commas.
+	start := 0
+	for i, r := range rs {
+		if isClauseEnd(r) && !(r == '.' && i > 0 && i+1 < len(rs) && unicode.IsDigit(rs[i-1]) && unicode.IsDigit(rs[i+1])) || (r == ',' && hanNear(rs, i)) {
+			if i > start {
+				rd.clauses = append(rd.clauses, span{start, i + 1})
+			}
+			start = i + 1
+		}
+	}
+	if start < len(rs) {
+		rd.clauses = append(rd.clauses, span{start, len(rs)})
+	}
+	for ci, c := range rd.clauses {
+		v.readClause(&rd, ci, c)
+	}
+	if n := len(rd.clauses); n > 0 {
+		rd.question = isQuestion(rs[rd.clauses[n-1].start:rd.clauses[n-1].end])
+	}
+	return rd
+}
+
+func isQuestion(c []rune) bool {
+	s := strings.TrimSpace(string(c))
+	if strings.HasSuffix(s, "?") {
+		return true
+	}
+	for _, q := range questionZH {
+		if strings.Contains(s, q) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefixAt(rs []rune, i int, s string) bool {
+	j := i
+	for _, r := range s {
+		if j >= len(rs) || rs[j] != r {
+			return false
+		}
+		j++
+	}
+	return true
+}
+
+func latinBoundary(rs []rune, i int) bool {
+	if i <= 0 || i >= len(rs) {
+		return true
+	}
+	a, b := rs[i-1], rs[i]
+	return !(isASCIIAlnum(a) && isASCIIAlnum(b))
+}
+
+func isASCIIAlnum(r rune) bool {
+	return r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+// matchTerm returns the longest vocabulary entry at i.
+func (v *Vocabulary) matchTerm(rs []rune, i int) (vocabEntry, bool) {
+	for _, e := range v.byFirst[rs[i]] {
+		if i+len(e.form) > len(rs) {
+			continue
+		}
+		ok := true
+		for k, r := range e.form {
+			if rs[i+k] != r {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		if e.latin && (!latinBoundary(rs, i) || !latinBoundary(rs, i+len(e.form))) {
+			continue
+		}
+		return e, true
+	}
+	return vocabEntry{}, false
+}
+
+func matchList(rs []rune, i int, list []string, latin bool) int {
+	for _, s := range list {
+		if hasPrefixAt(rs, i, s) {
+			n := len([]rune(s))
+			if latin && (!latinBoundary(rs, i) || !latinBoundary(rs, i+n)) {
+				continue
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+func (v *Vocabulary) readClause(rd *reading, ci int, c span) {
+	rs := rd.rs
+	q := isQuestion(rs[c.start:c.end]) || startsQuestionEN(rs[c.start:c.end])
+	dur := findDuration(rs[c.start:c.end])
+	negUntil := -1 // rune index up to which a negation reaches
+	for i := c.start; i < c.end; {
+		if n := matchList(rs, i, pseudoNeg, false); n > 0 {
+			i += n
+			continue
+		}
+		if e, ok := v.matchTerm(rs, i); ok {
+			m := mention{term: e.term, start: i, end: i + len(e.form), negated: i <= negUntil, question: q, duration: dur, clause: ci}
+			rd.mentions = append(rd.mentions, m)
+			if m.negated {
+				// a negated list continues: "无发热、咳嗽及胸痛"
+				negUntil = max(negUntil, m.end+6)
+			}
+			i = m.end
+			continue
+		}
+		if n := matchList(rs, i, scopeBreakZH, false); n > 0 {
+			negUntil, i = -1, i+n
+			continue
+		}
+		if n := matchList(rs, i, scopeBreakEN, true); n > 0 {
+			negUntil, i = -1, i+n
+			continue
+		}
+		if isCommaLike(rs[i]) && negUntil >= 0 && negUntil < c.end {
+			// English commas keep a list going ("denies fever, chills").
+			negUntil = max(negUntil, i+30)
+		}
+		if n := matchList(rs, i, negStrongZH, false); n > 0 {
+			negUntil, i = c.end, i+n
+			continue
+		}
+		if n := matchList(rs, i, negEN, true); n > 0 {
+			negUntil, i = c.end, i+n
+			continue
+		}
+		if n := matchList(rs, i, negWeakZH, false); n > 0 {
+			negUntil, i = i+n+3, i+n
+			continue
+		}
+		i++
+	}
+}
+
+func startsQuestionEN(c []rune) bool {
+	s := strings.TrimSpace(string(c))
+	for _, p := range questionEN {
+		if strings.HasPrefix(s, p) || strings.HasPrefix(s, "and "+p) || strings.HasPrefix(s, "so "+p) || strings.HasPrefix(s, "okay "+p) || strings.HasPrefix(s, "ok "+p) {
+			return true
+		}
+	}
+	return false
+}
+
+var zhDigits = map[rune]float64{'零': 0, '〇': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+
+var zhUnits = []string{"个多小时", "个多月", "多小时", "多分钟", "个小时", "个星期", "个礼拜", "个月", "多天", "多年", "多周", "小时", "分钟", "星期", "礼拜", "天", "日", "周", "月", "年"}
+
+var enUnits = []string{"hours", "hour", "days", "day", "weeks", "week", "months", "month", "years", "year", "minutes", "minute"}
+
+var enNumberWords = map[string]float64{"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+	"eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+	"sixty": 60, "couple": 2, "few": 3, "several": 3}
+
+// findDuration returns the first duration phrase of a clause ("3天",
+// "两个多月", "for two weeks", "3 days ago"), as written, or "".
+func findDuration(c []rune) string {
+	for i := 0; i < len(c); i++ {
+		r := c[i]
+		if unicode.IsDigit(r) || zhDigits[r] > 0 || r == '十' || r == '半' || r == '几' || r == '数' {
+			j := i
+			for j < len(c) && (unicode.IsDigit(c[j]) || c[j] == '.' || zhDigits[c[j]] > 0 || c[j] == '十' || c[j] == '半' || c[j] == '几' || c[j] == '数' || c[j] == '零') {
+				j++
+			}
+			k := j
+			for k < len(c) && c[k] == ' ' {
+				k++
+			}
+			if n := matchList(c, k, zhUnits, false); n > 0 {
+				return strings.TrimSpace(string(c[i : k+n]))
+			}
+			if n := matchList(c, k, enUnits, true); n > 0 && unicode.IsDigit(r) {
+				return strings.TrimSpace(string(c[i : k+n]))
+			}
+			i = j
+			continue
+		}
+		if isASCIIAlnum(r) && latinBoundary(c, i) {
+			j := i
+			for j < len(c) && isASCIIAlnum(c[j]) {
+				j++
+			}
+			w := string(c[i:j])
+			if _, ok := enNumberWords[w]; ok {
+				k := j
+				for k < len(c) && c[k] == ' ' {
+					k++
+				}
+				// "a couple of days", "a few weeks"
+				for _, skip := range []string{"couple of ", "few ", "of "} {
+					if hasPrefixAt(c, k, skip) {
+						k += len(skip)
+					}
+				}
+				if n := matchList(c, k, enUnits, true); n > 0 {
+					return strings.TrimSpace(string(c[i : k+n]))
+				}
+			}
+			i = j
+		}
+	}
+	return ""
+}
+
+// number is one numeric value written in a text.
+type number struct {
+	val float64
+	pos int
+}
+
+// numbers reads every number of text: Arabic (with decimals), Chinese
+// numerals (三, 十二, 两, 半) and English number words.
+func numbers(text string) []number {
+	rs := []rune(strings.ToLower(normalize(text)))
+	var out []number
+	for i := 0; i < len(rs); {
+		r := rs[i]
+		switch {
+		case unicode.IsDigit(r) && r < 128:
+			j := i
+			for j < len(rs) && (rs[j] < 128 && unicode.IsDigit(rs[j]) || rs[j] == '.' && j+1 < len(rs) && rs[j+1] < 128 && unicode.IsDigit(rs[j+1])) {
+				j++
+			}
+			if f, err := strconv.ParseFloat(string(rs[i:j]), 64); err == nil {
+				out = append(out, number{f, i})
+			}
+			i = j
+		case zhDigits[r] > 0 || r == '十' || r == '半' || r == '零' || r == '百':
+			j := i
+			for j < len(rs) && (zhDigits[rs[j]] > 0 || rs[j] == '十' || rs[j] == '百' || rs[j] == '零' || rs[j] == '半') {
+				j++
+			}
+			if f, ok := zhNumber(rs[i:j]); ok && !zhNonNumber(rs, i, j) {
+				out = append(out, number{f, i})
+			}
+			i = j
+		case isASCIIAlnum(r) && latinBoundary(rs, i):
+			j := i
+			for j < len(rs) && isASCIIAlnum(rs[j]) {
+				j++
+			}
+			w := string(rs[i:j])
+			if f, ok := enNumberWords[w]; ok && w != "a" && w != "an" && w != "few" && w != "several" && w != "couple" {
+				out = append(out, number{f, i})
+			}
+			i = j
+		default:
+			i++
+		}
+	}
+	return out
+}
+
+// zhNonNumber reports numerals that are words, not quantities: 一些, 一下,
+// 一直, 一点, 一般, 一起, 一样, 一定, 万一, 统一, 唯一, 一会, 一阵.
+func zhNonNumber(rs []rune, i, j int) bool {
+	if j-i != 1 {
+		return false
+	}
+	next := rune(0)
+	if j < len(rs) {
+		next = rs[j]
+	}
+	prev := rune(0)
+	if i > 0 {
+		prev = rs[i-1]
+	}
+	if rs[i] == '一' {
+		switch next {
+		case '些', '下', '直', '点', '般', '起', '样', '定', '会', '阵', '切', '边', '旦', '向', '方', '次', '侧', '过', '同', '再', '天':
+			return true
+		}
+		switch prev {
+		case '万', '统', '唯', '第', '单', '同':
+			return true
+		}
+	}
+	if rs[i] == '半' && (next == '夜' || next == '身' || next == '边') {
+		return true
+	}
+	if rs[i] == '两' && (next == '侧' || next == '边') {
+		return true
+	}
+	return false
+}
+
+func zhNumber(rs []rune) (float64, bool) {
+	if len(rs) == 1 && rs[0] == '半' {
+		return 0.5, true
+	}
+	var total, cur float64
+	seen := false
+	for _, r := range rs {
+		switch {
+		case zhDigits[r] > 0 || r == '零':
+			cur = zhDigits[r]
+			seen = true
+		case r == '十':
+			if cur == 0 {
+				cur = 1
+			}
+			total += cur * 10
+			cur = 0
+			seen = true
+		case r == '百':
+			if cur == 0 {
+				cur = 1
+			}
+			total += cur * 100
+			cur = 0
+			seen = true
+		case r == '半':
+			total += 0.5
+		}
+	}
+	return total + cur, seen
+}
