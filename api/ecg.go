@@ -594,7 +594,7 @@ func (w *wsStream) handle(ctx context.Context, data []byte) (done bool, err erro
 		w.s, w.lastSaved = s, e.now()
 		next := s.st.NextSeq
 		w.out = append(w.out, StreamEvent{Type: "started", StreamID: s.st.ID, NextSeq: &next, RateHz: s.st.RateHz})
-		e.mon.setActive(s.snapshot())
+		e.mon.setActive(s.view())
 		e.mon.publish([]StreamEvent{{Type: "started", StreamID: s.st.ID, RateHz: s.st.RateHz, Lead: s.st.Leads[s.dispLead]}})
 		return false, nil
 	case MsgChunk:
@@ -623,7 +623,7 @@ func (w *wsStream) handle(ctx context.Context, data []byte) (done bool, err erro
 			if err := e.checkpoint(ctx, w.s); err != nil {
 				return false, err
 			}
-			e.mon.setActive(w.s.st)
+			e.mon.setActive(w.s.view())
 		}
 		return false, nil
 	default: // MsgEnd
@@ -663,7 +663,7 @@ func (w *wsStream) close(ctx context.Context) {
 	e.mu.Lock()
 	delete(e.sessions, st.ID)
 	e.mu.Unlock()
-	e.mon.setActive(w.s.st)
+	e.mon.setActive(w.s.view())
 	e.mon.publish([]StreamEvent{{Type: "ended", StreamID: st.ID}})
 }
 
@@ -842,7 +842,7 @@ func (e *ECG) HandleChunk(ctx context.Context, id string, data []byte) error {
 	for _, a := range fresh {
 		e.hub.Announce(a)
 	}
-	e.mon.setActive(s.s.st)
+	e.mon.setActive(s.s.view())
 	if e.mon.watching() {
 		e.mon.publish(out)
 	}
@@ -940,7 +940,7 @@ func (e *ECG) natsStart(ctx context.Context, s *natsStream, id string, m StreamM
 		return err
 	}
 	s.s, s.ended = inner, false
-	e.mon.setActive(inner.st)
+	e.mon.setActive(inner.view())
 	e.mon.publish([]StreamEvent{{Type: "started", StreamID: id, RateHz: st.RateHz, Lead: st.Leads[inner.dispLead]}})
 	return nil
 }
@@ -980,7 +980,7 @@ func (e *ECG) natsEnd(ctx context.Context, s *natsStream, id string, m StreamMes
 	for _, a := range fresh {
 		e.hub.Announce(a)
 	}
-	e.mon.setActive(s.s.st)
+	e.mon.setActive(s.s.view())
 	e.mon.publish(append(out, StreamEvent{Type: "ended", StreamID: id}))
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -38,17 +39,17 @@ type StreamState struct {
 	Samples int64 `json:"samples"`
 	// LastBeat is the sample of the last beat reported (-1: none), so a
 	// rebuilt analyser does not report a beat twice.
-	LastBeat int64     `json:"last_beat"`
-	Beats    int64     `json:"beats"`
-	HRbpm    float64   `json:"hr_bpm,omitempty"`
-	Rhythm   string    `json:"rhythm,omitempty"`
-	Quality  []string  `json:"quality"`
-	Alerts   int       `json:"alerts"`
+	LastBeat int64    `json:"last_beat"`
+	Beats    int64    `json:"beats"`
+	HRbpm    float64  `json:"hr_bpm,omitempty"`
+	Rhythm   string   `json:"rhythm,omitempty"`
+	Quality  []string `json:"quality"`
+	Alerts   int      `json:"alerts"`
 	// AlertEnds holds, per rule ID, the end sample of the stream's last
 	// alert of that rule (see alertEpisodeGap).
 	AlertEnds map[string]int64 `json:"alert_ends,omitempty"`
-	Started  time.Time `json:"started_at"`
-	Updated  time.Time `json:"updated_at"`
+	Started   time.Time        `json:"started_at"`
+	Updated   time.Time        `json:"updated_at"`
 	// TailStart is the sample index of Tail's first sample; Tail holds
 	// the last samples of every lead as int16 µV, lead by lead, little
 	// endian (-32768 = missing).
@@ -241,11 +242,20 @@ func toMicrovolt(v float32) int16 {
 	return int16(math.Round(float64(v) * 1000))
 }
 
-// snapshot returns the state to save, with the tail.
-func (s *session) snapshot() StreamState {
+// view returns a copy of the state that shares nothing with the session,
+// without the tail.
+func (s *session) view() StreamState {
 	st := s.st
 	st.Leads = slices.Clone(s.st.Leads)
 	st.Quality = slices.Clone(s.st.Quality)
+	st.AlertEnds = maps.Clone(s.st.AlertEnds)
+	st.Tail = nil
+	return st
+}
+
+// snapshot returns the state to save, with the tail.
+func (s *session) snapshot() StreamState {
+	st := s.view()
 	st.TailStart = st.Samples - int64(s.tailN)
 	st.Tail = make([]byte, 0, 2*s.tailN*len(s.tail))
 	for l := range s.tail {

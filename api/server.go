@@ -163,7 +163,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.spec = spec
 	if cfg.Web != nil {
-		e.GET("/*", echo.WrapHandler(http.FileServerFS(cfg.Web)))
+		// HEAD too: the start page checks which pages exist.
+		e.Match([]string{http.MethodGet, http.MethodHead}, "/*", echo.WrapHandler(http.FileServerFS(cfg.Web)))
 	}
 	return s, nil
 }

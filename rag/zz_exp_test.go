@@ -30,6 +30,9 @@ func TestZZExpDump(t *testing.T) {
 	}
 	e := newStoreEnv(t, st, func(c *rag.IngesterConfig) { c.MaxBytes = 8 << 20 })
 	ins := syntheticInputs("c", n/100, 100, 42)
+	if os.Getenv("EXP_GEN") == "uniform" {
+		ins = uniformInputs("c", n/100, 100, 42)
+	}
 	for s := 0; s < len(ins); s += rag.MaxBatch {
 		if _, err := e.ing.IngestAll(ctx, ins[s:min(s+rag.MaxBatch, len(ins))]); err != nil {
 			t.Fatal(err)
@@ -40,7 +43,7 @@ func TestZZExpDump(t *testing.T) {
 		t.Fatal(err)
 	}
 	pgxvec.RegisterTypes(ctx, conn)
-	tab := "exp" + strconv.Itoa(n)
+	tab := "exp" + os.Getenv("EXP_GEN") + strconv.Itoa(n)
 	conn.Exec(ctx, "DROP TABLE IF EXISTS "+tab+"; CREATE TABLE "+tab+" (id int primary key, emb vector(512))")
 	var rows [][]any
 	st.ScanChunks(ctx, "c", func(c store.Chunk) error {
@@ -58,6 +61,15 @@ func TestZZExpDump(t *testing.T) {
 		rows = append(rows, []any{i, pgvector.NewVector(v)})
 	}
 	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"expq"}, []string{"id", "emb"}, pgx.CopyFromRows(rows)); err != nil {
+		t.Fatal(err)
+	}
+	conn.Exec(ctx, "DROP TABLE IF EXISTS expq2; CREATE TABLE expq2 (id int primary key, emb vector(512))")
+	rows = nil
+	for i, q := range syntheticQueries(200, n/100, 100, 42) {
+		v, _ := e.emb.EmbedQuery(ctx, q)
+		rows = append(rows, []any{i, pgvector.NewVector(v)})
+	}
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"expq2"}, []string{"id", "emb"}, pgx.CopyFromRows(rows)); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d chunks, %d queries", n, len(qs))

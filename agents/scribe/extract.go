@@ -74,8 +74,13 @@ func (v *Vocabulary) read(text string) reading {
 	if start < len(rs) {
 		rd.clauses = append(rd.clauses, span{start, len(rs)})
 	}
+	// A clause that only lists more terms ("无高血压，糖尿病，冠心病",
+	// "有没有心慌，胸闷？") continues the negation or question of the
+	// clause before it: Chinese writes such lists with commas.
+	prevQ, prevNeg := false, false
 	for ci, c := range rd.clauses {
-		v.readClause(&rd, ci, c)
+		inherit := ci > 0 && isCommaLike(rs[rd.clauses[ci-1].end-1]) && v.listClause(rs, c)
+		prevQ, prevNeg = v.readClause(&rd, ci, c, inherit && prevQ, inherit && prevNeg)
 	}
 	if n := len(rd.clauses); n > 0 {
 		rd.question = isQuestion(rs[rd.clauses[n-1].start:rd.clauses[n-1].end])
@@ -156,11 +161,46 @@ func matchList(rs []rune, i int, list []string, latin bool) int {
 	return 0
 }
 
-func (v *Vocabulary) readClause(rd *reading, ci int, c span) {
+// listFillers are the words a Chinese list joins its items with.
+// "还有" is not one: it breaks a negation ("没有胸痛，还有胸闷").
+var listFillers = []string{"以及", "或者", "或是", "还是", "等等", "之类", "什么的", "和", "或", "及", "与", "跟", "也", "等", "都", "、", "的", "吗", "呢", "啊", "吧", "么"}
+
+// listClause reports a clause of Chinese text that holds at least one
+// vocabulary term and nothing else but list fillers and punctuation.
+func (v *Vocabulary) listClause(rs []rune, c span) bool {
+	terms := 0
+	for i := c.start; i < c.end; {
+		r := rs[i]
+		if unicode.IsSpace(r) || unicode.IsPunct(r) {
+			i++
+			continue
+		}
+		if e, ok := v.matchTerm(rs, i); ok && !e.latin {
+			terms++
+			i += len(e.form)
+			continue
+		}
+		if n := matchList(rs, i, listFillers, false); n > 0 {
+			i += n
+			continue
+		}
+		return false
+	}
+	return terms > 0
+}
+
+// readClause reads the mentions of clause ci. inQ and inNeg carry a
+// question or a negation over from the clause before (a list clause);
+// it returns whether the clause is a question and whether a negation
+// reaches its end.
+func (v *Vocabulary) readClause(rd *reading, ci int, c span, inQ, inNeg bool) (question, negEnd bool) {
 	rs := rd.rs
-	q := isQuestion(rs[c.start:c.end]) || startsQuestionEN(rs[c.start:c.end])
+	q := inQ || isQuestion(rs[c.start:c.end]) || startsQuestionEN(rs[c.start:c.end])
 	dur := findDuration(rs[c.start:c.end])
 	negUntil := -1 // rune index up to which a negation reaches
+	if inNeg {
+		negUntil = c.end
+	}
 	for i := c.start; i < c.end; {
 		if n := matchList(rs, i, pseudoNeg, false); n > 0 {
 			i += n
@@ -173,6 +213,14 @@ func (v *Vocabulary) readClause(rd *reading, ci int, c span) {
 				// a negated list continues: "无发热、咳嗽及胸痛"
 				negUntil = max(negUntil, m.end+6)
 			}
+			i = m.end
+			continue
+		}
+		if m, ok := v.measurement(rs, i, c, q, dur, ci); ok {
+			if i <= negUntil {
+				m.negated = true
+			}
+			rd.mentions = append(rd.mentions, m)
 			i = m.end
 			continue
 		}
@@ -202,6 +250,7 @@ func (v *Vocabulary) readClause(rd *reading, ci int, c span) {
 		}
 		i++
 	}
+	return q, negUntil >= c.end-1
 }
 
 func startsQuestionEN(c []rune) bool {
@@ -386,4 +435,52 @@ func zhNumber(rs []rune) (float64, bool) {
 		}
 	}
 	return total + cur, seen
+}
+
+// measures are measurements whose reported value names a condition:
+// a high blood pressure, lipid or glucose is hypertension,
+// hyperlipidaemia or hyperglycaemia (诊断学, 实验室检查 and 血压测量
+// chapters read "血压高/血脂高/血糖高" as those conditions).
+var measures = []struct{ word, code string }{
+	{"血压", "hypertension"}, {"血脂", "hyperlipidemia"}, {"胆固醇", "hyperlipidemia"}, {"甘油三酯", "hyperlipidemia"}, {"血糖", "hyperglycemia"},
+}
+
+// Value words after a measurement: normal (the condition is absent) or
+// high (present). "不高" is checked before "高".
+var (
+	measureNormal = []string{"正常", "不高", "不算高", "没有高", "没高", "不偏高", "稳定", "平稳", "控制得好", "控制的好", "控制很好", "控制得很好", "控制的很好"}
+	measureHigh   = []string{"偏高", "升高", "增高", "高"}
+)
+
+// measurement reads a measurement named at i with its value within the
+// next few runes of the clause ("血压很正常", "血糖有点高", "血脂、血糖正常吗")
+// as a mention of the condition, negated for a normal value. A
+// measurement without such a value is not read.
+func (v *Vocabulary) measurement(rs []rune, i int, c span, q bool, dur string, ci int) (mention, bool) {
+	for _, ms := range measures {
+		if !hasPrefixAt(rs, i, ms.word) {
+			continue
+		}
+		t, ok := v.byCode[ms.code]
+		if !ok {
+			return mention{}, false
+		}
+		n := len([]rune(ms.word))
+		end := min(c.end, i+n+7)
+		m := mention{term: t, start: i, end: i + n, question: q, duration: dur, clause: ci}
+		for j := i + n; j < end; j++ {
+			if matchList(rs, j, []string{"低", "多少", "怎么样"}, false) > 0 {
+				break
+			}
+			if matchList(rs, j, measureNormal, false) > 0 {
+				m.negated = true
+				return m, true
+			}
+			if matchList(rs, j, measureHigh, false) > 0 {
+				return m, true
+			}
+		}
+		return mention{}, false
+	}
+	return mention{}, false
 }

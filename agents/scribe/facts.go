@@ -30,6 +30,7 @@ type fact struct {
 	doctor   bool  // stated by the clinician
 	family   string
 	inferred bool // from a yes/no answer to a question
+	mention  int  // index of the mention in its turn (not inferred facts)
 }
 
 // allergyFact is one statement about allergies.
@@ -124,7 +125,7 @@ func (v *Vocabulary) readFacts(turns []turn) facts {
 				fs.allergies = append(fs.allergies, allergyFromClause(v, t, ci, i))
 				continue
 			}
-			for _, m := range t.rd.mentions {
+			for mi, m := range t.rd.mentions {
 				if m.clause != ci || m.question {
 					continue
 				}
@@ -132,7 +133,7 @@ func (v *Vocabulary) readFacts(turns []turn) facts {
 				if term.Kind == KindAllergen {
 					continue
 				}
-				f := fact{term: m.term, present: !m.negated, duration: m.duration, srcs: []int{i}, doctor: t.clinician()}
+				f := fact{term: m.term, present: !m.negated, duration: m.duration, srcs: []int{i}, doctor: t.clinician(), mention: mi}
 				if fam != "" && (term.Kind == KindCondition || term.Kind == KindSymptom) {
 					f.family = fam
 				}

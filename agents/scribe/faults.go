@@ -173,20 +173,31 @@ func (e *Engine) Findings(us []clinic.Utterance) []Finding {
 			continue
 		}
 		fd := Finding{Term: e.vocab.terms[f.term], Present: f.present, Duration: f.duration, Doctor: f.doctor, Sources: f.srcs}
-		if f.doctor && !f.inferred {
-			// A clinician naming a condition outside a diagnosis ("this
-			// drug is used for myocarditis") asserts nothing about the
-			// patient.
-			t := fs.turns[f.srcs[0]]
-			fd.Question = containsAny(string(t.rd.rs), append(slices.Clone(dxCuesZH), "有", "是", "存在")) == ""
+		if f.doctor && !f.inferred && fs.turns[f.srcs[0]].speaker != "" {
+			// A clinician naming a condition outside a statement about
+			// this patient ("this drug is used for myocarditis", "if you
+			// get chest pain …") asserts nothing about the patient.
+			t := &fs.turns[f.srcs[0]]
+			fd.Question = !doctorAsserts(t, t.rd.mentions[f.mention])
+		}
+		if !f.doctor && !f.inferred && fs.turns[f.srcs[0]].patientSide() {
+			t := &fs.turns[f.srcs[0]]
+			fd.Question = patientHedged(t, t.rd.mentions[f.mention])
 		}
 		out = append(out, fd)
 	}
-	for i, t := range fs.turns {
+	for i := range fs.turns {
+		t := &fs.turns[i]
 		for _, m := range t.rd.mentions {
-			if m.question {
-				out = append(out, Finding{Term: e.vocab.terms[m.term], Question: true, Doctor: t.clinician(), Sources: []int{i}})
+			if !m.question {
+				continue
 			}
+			fd := Finding{Term: e.vocab.terms[m.term], Question: true, Doctor: t.clinician(), Sources: []int{i}}
+			if t.patientSide() && patientTopic(t, m) {
+				// "房颤能吃辅酶Q10吗": the patient has what they ask about.
+				fd.Question, fd.Present = false, true
+			}
+			out = append(out, fd)
 		}
 	}
 	return out

@@ -32,9 +32,11 @@ type Config struct {
 	NATSURL     string
 	AuthSecret  string
 	CORSOrigins []string
-	LogLevel    slog.Level
-	WebDir      string // serve pages from this directory instead of the embedded ones (development)
-	TriageModel string // optional router model file
+	// AlertWebhooks receive every critical ECG alert as a JSON POST.
+	AlertWebhooks []string
+	LogLevel      slog.Level
+	WebDir        string // serve pages from this directory instead of the embedded ones (development)
+	TriageModel   string // optional router model file
 }
 
 // envVars lists every variable with its default and meaning; it drives the
@@ -56,6 +58,7 @@ var envVars = []struct {
 	{"YIZHU_EMBED_DIM", "embed-dim", "", "vector length the remote embedding model returns (required with a remote embedder; every vector is checked)"},
 	{"YIZHU_EMBED_BASE_URL", "embed-base-url", "", "remote embedding server base URL (defaults to YIZHU_LLM_BASE_URL)"},
 	{"YIZHU_NATS_URL", "nats-url", "", "NATS JetStream URL for ECG streams and alerts (optional)"},
+	{"YIZHU_ALERT_WEBHOOKS", "alert-webhooks", "", "comma-separated http(s) URLs that receive every critical ECG alert as a JSON POST (retried with backoff; Idempotency-Key = alert ID)"},
 	{"YIZHU_AUTH_SECRET", "auth-secret", "", "HS256 token secret, ≥ 32 bytes; empty = generated once into DATA_DIR/auth.secret"},
 	{"YIZHU_CORS_ORIGINS", "cors-origins", "", "comma-separated origins allowed by CORS; empty = CORS off"},
 	{"YIZHU_LOG_LEVEL", "log-level", "info", "debug | info | warn | error"},
@@ -103,6 +106,11 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 			if s = strings.TrimSpace(s); s != "" {
 				c.CORSOrigins = append(c.CORSOrigins, s)
 			}
+		}
+	}
+	for _, u := range strings.Split(get("YIZHU_ALERT_WEBHOOKS"), ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.AlertWebhooks = append(c.AlertWebhooks, u)
 		}
 	}
 	return c, c.validate(get)
@@ -185,6 +193,11 @@ func (c *Config) validate(get func(string) string) error {
 	if c.NATSURL != "" {
 		if u, err := url.Parse(c.NATSURL); err != nil || (u.Scheme != "nats" && u.Scheme != "tls") {
 			return &configError{"YIZHU_NATS_URL", fmt.Sprintf("%q: want nats://host:port", c.NATSURL)}
+		}
+	}
+	for _, w := range c.AlertWebhooks {
+		if u, err := url.Parse(w); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &configError{"YIZHU_ALERT_WEBHOOKS", fmt.Sprintf("%q is not an http(s) URL", redactURL(w))}
 		}
 	}
 	if c.AuthSecret != "" && len(c.AuthSecret) < 32 {

@@ -63,6 +63,8 @@ type deps struct {
 	// signHooks run when a doctor signs a note (QC scoring, for one); a
 	// feature builder appends its own.
 	signHooks []api.SignHook
+	// checks are readiness probes a feature adds (NATS, for one).
+	checks []api.Check
 	// closers run in reverse order when the service stops.
 	closers *[]func() error
 }
@@ -145,7 +147,7 @@ func wire(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	srv, err := api.New(api.Config{
 		Store: st, Tokens: tokens, Logger: log, Registry: reg, Web: webFS, Features: features,
 		SignHooks: d.signHooks, CORSOrigins: cfg.CORSOrigins, Version: version,
-		Checks: []api.Check{
+		Checks: append([]api.Check{
 			{Name: "llm", Detail: llmDetail(cfg), Check: func(ctx context.Context) error {
 				return provider.Probe(ctx, llmConfig(cfg))
 			}},
@@ -153,7 +155,7 @@ func wire(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 				_, err := emb.EmbedQuery(ctx, "就绪检查 readiness")
 				return err
 			}},
-		},
+		}, d.checks...),
 	})
 	if err != nil {
 		return nil, err

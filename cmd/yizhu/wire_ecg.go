@@ -17,7 +17,7 @@ import (
 // it, and, when YIZHU_NATS_URL is set, starts the JetStream consumer that
 // this replica shares with the others.
 func wireECG(ctx context.Context, d *deps) (api.Feature, error) {
-	hub, err := api.NewAlertHub(api.AlertHubConfig{Store: d.store, Logger: d.log})
+	hub, err := api.NewAlertHub(api.AlertHubConfig{Store: d.store, Logger: d.log, Webhooks: d.cfg.AlertWebhooks})
 	if err != nil {
 		return nil, fmt.Errorf("ecg: alert hub: %w", err)
 	}
@@ -39,6 +39,13 @@ func wireECG(ctx context.Context, d *deps) (api.Feature, error) {
 			nc.Close()
 			return nil, &configError{"YIZHU_NATS_URL", err.Error()}
 		}
+		d.checks = append(d.checks, api.Check{Name: "nats", Required: true, Detail: redactURL(d.cfg.NATSURL),
+			Check: func(ctx context.Context) error {
+				if !nc.IsConnected() {
+					return fmt.Errorf("not connected to NATS (%s)", nc.Status())
+				}
+				return nc.FlushWithContext(ctx)
+			}})
 		d.onClose(func() error {
 			cons.Close()
 			nc.Close()

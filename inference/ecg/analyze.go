@@ -3,8 +3,9 @@ package ecg
 import (
 	"cmp"
 	"context"
-	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/yizhu-health/yizhu/clinic"
 )
@@ -88,28 +89,104 @@ func AnalyzeWith(ctx context.Context, rec Record, cfg Config) (Report, error) {
 	if cfg.Subject == "" {
 		cfg.Subject = rec.ID
 	}
-	s, err := New(cfg)
+	s, err := newStream(cfg, analyzeBlockS)
 	if err != nil {
 		return Report{}, err
 	}
 	n := rec.Len()
-	step := int(rec.RateHz)
-	chunk := make([][]float32, len(rec.Leads))
+	step := int(analyzeBlockS * rec.RateHz)
+	sub := int(subChunk * s.fs)
 	events := make([]Event, 0, n/int(rec.RateHz)*3+16)
-	for off := 0; off < n; off += step {
+	outs := make([]leadBlock, s.nlead)
+	perBlock := (step+sub-1)/sub + 1
+	ends := make([]int, s.nlead*perBlock)
+	qs := make([]Quality, s.nlead*perBlock)
+	qats := make([]int64, s.nlead*perBlock)
+	for l := range outs {
+		o := &outs[l]
+		o.beats = make([]Beat, 0, 8)
+		o.ends = ends[l*perBlock : l*perBlock : (l+1)*perBlock]
+		o.q = qs[l*perBlock : l*perBlock : (l+1)*perBlock]
+		o.qat = qats[l*perBlock : l*perBlock : (l+1)*perBlock]
+	}
+	// The detectors of different leads share nothing: workers (at most
+	// GOMAXPROCS, this goroutine among them) run them over each block in
+	// parallel, keeping what each sub-chunk gave; fusion and the rest are
+	// then replayed sub-chunk by sub-chunk exactly as Process does (the
+	// detector rings hold the extra block).
+	workers := min(s.nlead, runtime.GOMAXPROCS(0))
+	var off, end int
+	detect := func(w int) {
+		for l := w; l < s.nlead; l += workers {
+			outs[l].run(s.det[l], rec.Leads[l].Samples[off:end], sub)
+		}
+	}
+	start := make(chan struct{}, workers)
+	done := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Go(func() {
+			for range start {
+				detect(w)
+				done <- struct{}{}
+			}
+		})
+	}
+	defer func() {
+		close(start)
+		wg.Wait()
+	}()
+	for off = 0; off < n; off += step {
 		if err := ctx.Err(); err != nil {
 			return Report{}, clinic.Wrap(err, clinic.CodeUnavailable, "ECG analysis cancelled", "心电分析已取消")
 		}
-		end := min(off+step, n)
-		for i, l := range rec.Leads {
-			chunk[i] = l.Samples[off:end]
+		end = min(off+step, n)
+		for w := 1; w < workers; w++ {
+			start <- struct{}{}
 		}
-		if events, err = s.Process(events, chunk); err != nil {
-			return Report{}, fmt.Errorf("ecg.Analyze(%s): %w", rec.ID, err)
+		detect(0)
+		for w := 1; w < workers; w++ {
+			<-done
+		}
+		for k, from := 0, off; from < end; k, from = k+1, from+sub {
+			to := min(from+sub, end)
+			for l := range s.nlead {
+				o := &outs[l]
+				lo := 0
+				if k > 0 {
+					lo = o.ends[k-1]
+				}
+				events = s.leadResult(events, l, o.beats[lo:o.ends[k]], o.q[k], o.qat[k])
+			}
+			s.n += int64(to - from)
+			events = s.afterSubChunk(events, false)
 		}
 	}
 	events = s.Finish(events)
 	return s.report(rec, events), nil
+}
+
+// analyzeBlockS is the block (seconds) Analyze runs the detectors over
+// at a time, ahead of fusion.
+const analyzeBlockS = 1.0
+
+// leadBlock is what one lead's detector gave over a block, per sub-chunk.
+type leadBlock struct {
+	beats []Beat
+	ends  []int // len(beats) after each sub-chunk
+	q     []Quality
+	qat   []int64
+}
+
+func (o *leadBlock) run(d *Detector, x []float32, sub int) {
+	o.beats, o.ends, o.q, o.qat = o.beats[:0], o.ends[:0], o.q[:0], o.qat[:0]
+	for from := 0; from < len(x); from += sub {
+		o.beats = d.Process(o.beats, x[from:min(from+sub, len(x))])
+		q, at := d.Quality()
+		o.ends = append(o.ends, len(o.beats))
+		o.q = append(o.q, q)
+		o.qat = append(o.qat, at)
+	}
 }
 
 // report assembles the Report from the events of a whole record.
@@ -166,6 +243,13 @@ func (s *Stream) report(rec Record, events []Event) Report {
 	}
 	r.Findings = append(r.Findings, s.beatFindings(r.Beats)...)
 	r.Findings = append(r.Findings, s.rhythmFindings(r.Rhythms)...)
+	for _, a := range r.Alerts {
+		if a.RuleID == avBlockRuleID {
+			r.Findings = append(r.Findings, Finding{Code: "third_degree_av_block", Title: "third-degree (complete) AV block",
+				TitleZH: "三度房室传导阻滞", Severity: clinic.SeverityCritical, Start: a.Start, End: a.End, Leads: a.Leads,
+				Value: a.Values["pr_range_ms"], Unit: "ms"})
+		}
+	}
 	if r.Measurements != nil {
 		r.Findings = append(r.Findings, s.measureFindings(*r.Measurements, n)...)
 	}

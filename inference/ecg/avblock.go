@@ -32,7 +32,15 @@ const (
 	avDefaultQT = 0.42  // s, R to T end when QT is not measured
 	avPAmpCV    = 0.35  // P amplitudes vary by less than this (noise does not)
 	avMinPRSpan = 0.020 // s: PR intervals must be measurable to this span
+	// PR intervals within avPRCluster of their median may be at most
+	// avPRClusterShare of them.
+	avPRCluster      = 0.04
+	avPRClusterShare = 0.5
 )
+
+// avBlockRuleID is the ID of the third-degree AV block rule in the
+// default rule set; its alerts also become a report finding.
+const avBlockRuleID = "ecg.av_block_3"
 
 // avState is the P-wave bookkeeping of the AV-block search.
 type avState struct {
@@ -116,12 +124,21 @@ func (s *Stream) avBlock(dst []Event, prev, r int64) []Event {
 	if ref := s.recentPAmp(); ref > 0 {
 		minAmp = max(minAmp, ref/2)
 	}
+	// Sinus P waves are upright in lead II (the atria are still driven
+	// by the sinus node in complete AV block): on II only positive peaks
+	// count; on other leads either polarity.
+	sign := float32(1)
+	if s.canon[lead] != "II" {
+		for k := w; k < n-w; k++ {
+			z[k] = abs32(z[k])
+		}
+	}
 	lastP := int64(-1)
 	for {
 		best, bv := -1, minAmp
 		for k := w + 1; k < n-w-1; k++ {
-			v := abs32(z[k])
-			if v >= bv && v >= abs32(z[k-1]) && v >= abs32(z[k+1]) {
+			v := z[k] * sign
+			if v >= bv && v >= z[k-1]*sign && v >= z[k+1]*sign {
 				best, bv = k, v
 			}
 		}
@@ -207,7 +224,6 @@ func (s *Stream) avDecide(dst []Event, rule *Rule, r int64, rr float64) []Event 
 			np++
 		}
 	}
-	println("AVD", r, m, np, pos, neg)
 	if m < need/2 || np < need/2 || float64(max(pos, neg)) < avPolShare*float64(m) {
 		return dst
 	}
@@ -215,29 +231,22 @@ func (s *Stream) avDecide(dst []Event, rule *Rule, r int64, rr float64) []Event 
 	if cv := math.Sqrt(max(0, sum2/float64(m)-mean*mean)) / mean; cv > avPAmpCV {
 		return dst
 	}
-	// Atrial cycle: the median of the PP intervals; most must be a whole
-	// multiple of it (P waves hidden in QRS or T give multiples).
-	var sorted [avPRing]float32
-	copy(sorted[:np], pp[:np])
-	ppMed := float64(median(sorted[:np]))
+	// Atrial cycle: most PP intervals must be a whole multiple of it (P
+	// waves hidden in a QRS or T wave leave double intervals).
+	ppMed, fit := atrialCycle(pp[:np])
 	if ppMed <= 0 {
 		return dst
 	}
-	fit := 0
-	for _, v := range pp[:np] {
-		k := math.Round(float64(v) / ppMed)
-		if k >= 1 && k <= 3 && math.Abs(float64(v)-k*ppMed) <= avPPTol*ppMed {
-			fit++
-		}
-	}
 	atrial, ventricular := 60/ppMed, s.recentHR(need)
-	println("AVD2", fit, np, atrial, ventricular)
 	if float64(fit) < avPPShare*float64(np) || ventricular <= 0 || atrial < rule.Params["min_atrial_ventricular_ratio"]*ventricular {
 		return dst
 	}
 	// PR intervals: the P wave before each QRS (when one was seen within
-	// an atrial cycle of it) must wander.
+	// an atrial cycle of it) must wander: spread over min_pr_range_ms and
+	// not clustered round one value, as conducted beats would be (a 2:1
+	// block's PR is fixed even when P detection jitters).
 	lo, hi := float32(math.MaxFloat32), float32(-1)
+	var prs [avPRRing]float32
 	npr := 0
 	for k := 0; k < min(av.prN, need); k++ {
 		v := av.pr[(av.prI-1-k+2*avPRRing)%avPRRing]
@@ -245,11 +254,23 @@ func (s *Stream) avDecide(dst []Event, rule *Rule, r int64, rr float64) []Event 
 			continue
 		}
 		lo, hi = min(lo, v), max(hi, v)
+		prs[npr] = v
 		npr++
 	}
 	prRange := float64(hi-lo) * 1000
-	println("AVD3", npr, prRange)
 	if npr < need/2 || prRange < rule.Params["min_pr_range_ms"] || float64(hi) < avMinPRSpan {
+		return dst
+	}
+	var tmp [avPRRing]float32
+	copy(tmp[:npr], prs[:npr])
+	med := median(tmp[:npr])
+	near := 0
+	for _, v := range prs[:npr] {
+		if abs32(v-med) <= avPRCluster {
+			near++
+		}
+	}
+	if float64(near) > avPRClusterShare*float64(npr) {
 		return dst
 	}
 	if s.alerts.active["av_block_3"] {
@@ -260,6 +281,46 @@ func (s *Stream) avDecide(dst []Event, rule *Rule, r int64, rr float64) []Event 
 	return s.raise(dst, rule, start, r, []string{s.cfg.Leads[s.avLead()]},
 		map[string]float64{"atrial_rate_bpm": math.Round(atrial), "ventricular_rate_bpm": math.Round(ventricular), "pr_range_ms": math.Round(prRange)},
 		fmt.Sprintf("P waves at %.0f/min independent of a regular ventricular rhythm at %.0f/min (PR varies over %.0f ms)", atrial, ventricular, prRange))
+}
+
+// atrialCycle returns the atrial cycle (s) that the most PP intervals
+// are a multiple (1 to 3) of, within avPPTol, and how many fit. Each
+// interval divided by 1, 2 or 3 is a candidate; among those with the
+// most fits the longest wins (a half cycle fits every interval
+// twice over), and the result is the median of the
+// fitted intervals divided by their multiples.
+func atrialCycle(pp []float32) (float64, int) {
+	var fitted [avPRing]float32
+	fits := func(c float64, out []float32) int {
+		n := 0
+		for _, v := range pp {
+			k := math.Round(float64(v) / c)
+			if k >= 1 && k <= 3 && math.Abs(float64(v)-k*c) <= avPPTol*c {
+				if out != nil {
+					out[n] = float32(float64(v) / k)
+				}
+				n++
+			}
+		}
+		return n
+	}
+	best, bestN := 0.0, 0
+	for _, v := range pp {
+		for k := 1.0; k <= 3; k++ {
+			c := float64(v) / k
+			if c < 0.25 { // faster than 240/min is not a sinus P rate
+				continue
+			}
+			if n := fits(c, nil); n > bestN || (n == bestN && c > best) {
+				best, bestN = c, n
+			}
+		}
+	}
+	if bestN == 0 {
+		return 0, 0
+	}
+	n := fits(best, fitted[:])
+	return float64(median(fitted[:n])), n
 }
 
 // recentPAmp returns the median |amplitude| of the last P waves found,

@@ -77,8 +77,9 @@ func TestQRSDetectionOnReferenceRecords(t *testing.T) {
 
 // TestCriticalValuesOnRealRecords: the two Challenge 2015 false alarms
 // must raise no VT, VF or asystole alert. The PTB acute infero-lateral MI
-// record is reported, not asserted: its J-point elevation sits at the
-// 0.1 mV cut-off (see the log).
+// record is reported, not asserted: at the J point only lead III reaches
+// 0.1 mV (aVF about 0.07, II about 0.03), so the 4th UDMI criterion of two
+// contiguous leads is not met (see the log).
 func TestCriticalValuesOnRealRecords(t *testing.T) {
 	dir, _ := ecgData(t)
 	rep, _, _ := analyzeFile(t, dir, "physionet/ptbdb/s0010_re")
@@ -128,9 +129,8 @@ func TestAFEpisodesCPSC2021(t *testing.T) {
 		found, total, falseEp = found+f, total+n, falseEp+fe
 		t.Logf("%s: AF episodes found %d/%d, false %d", name, f, n, fe)
 	}
-	// The target is 90 %; the floor asserted is what the RR
-	// irregularity detector achieves on these short records (5 of 7).
-	const floor = 0.7
+	// The target: 90 % of the reference episodes found.
+	const floor = 0.9
 	if total > 0 {
 		t.Logf("AF episode sensitivity %.1f %% (%d/%d), false episodes %d (target 90 %%)", 100*float64(found)/float64(total), found, total, falseEp)
 		if float64(found) < floor*float64(total) {

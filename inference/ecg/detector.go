@@ -37,6 +37,7 @@ const (
 	refractory     = 0.200
 	tWaveWindow    = 0.360
 	ringSeconds    = WarmUp + 0.5 // candidates held over the warm-up stay locatable
+	maxRingExtra   = 2.0          // bound on DetectorConfig.ringExtra
 	blockSeconds   = 1.0
 	rrAverageBeats = 8
 )
@@ -161,6 +162,9 @@ type DetectorConfig struct {
 	Lead int
 	// MainsHz is the powerline frequency to notch out: 50 (default) or 60.
 	MainsHz float64
+	// ringExtra lengthens the signal rings (seconds), so that Analyze can
+	// run the detectors a block ahead of fusion.
+	ringExtra float64
 }
 
 // NewDetector returns a detector for one lead. The clean signal it keeps
@@ -181,7 +185,7 @@ func NewDetector(cfg DetectorConfig) (*Detector, error) {
 	if mains != 50 && mains != 60 {
 		return nil, clinic.NewError(clinic.CodeInvalid, "mains_hz", "mains frequency must be 50 or 60 Hz", "工频须为 50 或 60 Hz")
 	}
-	ring := int(math.Ceil(ringSeconds * fs))
+	ring := int(math.Ceil((ringSeconds + max(0, min(cfg.ringExtra, maxRingExtra))) * fs))
 	d := &Detector{
 		fs:       fs,
 		lead:     cfg.Lead,

@@ -1,6 +1,8 @@
 package ecg_test
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -215,6 +217,9 @@ func TestAnalyzeScenarios(t *testing.T) {
 		{name: "third-degree AV block", cfg: ecgsynth.Config{Leads: twelve, Segments: []ecgsynth.Segment{sinus(10),
 			{Kind: ecgsynth.AVBlock3, Seconds: 40, RateBPM: 45, AtrialRateBPM: 85}}},
 			wantAlerts: []string{"ecg.av_block_3"}},
+		{name: "third-degree AV block, escape 36/min", cfg: ecgsynth.Config{Leads: []string{"II", "V1"}, Segments: []ecgsynth.Segment{sinus(10),
+			{Kind: ecgsynth.AVBlock3, Seconds: 40, RateBPM: 36, AtrialRateBPM: 75}}},
+			wantAlerts: []string{"ecg.av_block_3", "ecg.hr_low"}},
 		{name: "2:1 AV block is not third-degree", cfg: ecgsynth.Config{Leads: twelve, Segments: []ecgsynth.Segment{sinus(10),
 			{Kind: ecgsynth.AVBlock2to1, Seconds: 40, AtrialRateBPM: 96}}}},
 		{name: "sinus bradycardia 45 is not AV block", cfg: ecgsynth.Config{Leads: twelve, Segments: []ecgsynth.Segment{sinus(10),
@@ -270,6 +275,15 @@ func TestAnalyzeScenarios(t *testing.T) {
 			for _, a := range rep.Alerts {
 				if len(a.Evidence) < 2 || a.Source == "" || !a.RaisedAt.Equal(fixed) || a.End < a.Start {
 					t.Errorf("alert %s lacks evidence, source or times: %+v", a.RuleID, a)
+				}
+				if a.RuleID != "ecg.av_block_3" {
+					continue
+				}
+				if v := a.Values; v["atrial_rate_bpm"] <= v["ventricular_rate_bpm"] || v["pr_range_ms"] < 160 {
+					t.Errorf("AV block evidence %v", v)
+				}
+				if !slices.ContainsFunc(rep.Findings, func(f ecg.Finding) bool { return f.Code == "third_degree_av_block" }) {
+					t.Errorf("AV block alert without a third_degree_av_block finding: %+v", rep.Findings)
 				}
 			}
 		})
@@ -400,4 +414,63 @@ func TestRules(t *testing.T) {
 			t.Errorf("ParseRules(%s): err = %v, want invalid", bad, err)
 		}
 	}
+}
+
+// FuzzStreamProcessAt feeds a stream chunks whose starts, lengths and
+// samples come from the fuzzer (out of order, gaps, NaN, ±Inf, huge
+// values): ProcessAt must return an error or events, never panic, keep
+// Samples monotonic and its state bounded.
+func FuzzStreamProcessAt(f *testing.F) {
+	f.Add([]byte{0, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+	f.Add([]byte{5, 200, 0xff, 0x7f, 0x80, 0x00, 0x7f, 0xc0, 1, 1, 1, 1})
+	f.Add(bytes.Repeat([]byte{3, 50, 0x40, 0x41, 0x42, 0x43}, 40))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ecg.New(ecg.Config{RateHz: 250, Leads: []string{"II", "V5"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		limit := s.StateBytes() + 64<<10
+		ev := make([]ecg.Event, 0, 16)
+		chunk := make([][]float32, 2)
+		for len(data) >= 2 {
+			// byte 0: start offset from Samples() (−8…+247 in 64-sample
+			// steps when high bit set), byte 1: chunk length.
+			jump := int64(data[0])
+			n := int(data[1])
+			data = data[2:]
+			start := s.Samples()
+			if jump&0x80 != 0 {
+				start -= (jump & 0x7f) * 64
+			} else {
+				start += jump * 64
+			}
+			for l := range chunk {
+				chunk[l] = chunk[l][:0]
+				for i := 0; i < n; i++ {
+					var v float32
+					if len(data) >= 4 {
+						v = math.Float32frombits(binary.LittleEndian.Uint32(data))
+						data = data[4:]
+					} else {
+						v = float32(i%50) / 25
+					}
+					chunk[l] = append(chunk[l], v)
+				}
+			}
+			before := s.Samples()
+			ev, err = s.ProcessAt(ev[:0], start, chunk)
+			switch {
+			case s.Samples() < before:
+				t.Fatalf("Samples went back from %d to %d", before, s.Samples())
+			case err == nil && s.Samples() != start+int64(n):
+				t.Fatalf("accepted chunk at %d of %d samples: Samples %d", start, n, s.Samples())
+			case err != nil && start < before && s.Samples() != before:
+				t.Fatalf("out-of-order chunk rejected but %d samples processed", s.Samples()-before)
+			}
+		}
+		ev = s.Finish(ev[:0])
+		if b := s.StateBytes(); b > limit {
+			t.Fatalf("state grew to %d bytes (limit %d)", b, limit)
+		}
+	})
 }

@@ -59,13 +59,13 @@ const (
 	// turning points; alternating ectopy has too many.
 	afFastRMSSD      = 0.15
 	afFastMedianDiff = 0.05
-	afBackdate   = afWindow / 2 // beats
-	vtMinRun     = 3
-	vfWindowS    = 2.0
-	vfShare      = 0.55
-	vfMinZC      = 5.0 // zero crossings per second
-	vfMaxZC      = 24.0
-	vfMinAmpMV   = 0.15
+	afBackdate       = afWindow / 2 // beats
+	vtMinRun         = 3
+	vfWindowS        = 2.0
+	vfShare          = 0.55
+	vfMinZC          = 5.0 // zero crossings per second
+	vfMaxZC          = 24.0
+	vfMinAmpMV       = 0.15
 )
 
 // Alert is a critical value raised by a rule, with its evidence. Start
@@ -289,7 +289,10 @@ func (s *Stream) classify(hr float64) Rhythm {
 
 // afIrregular applies the RR-irregularity test to the last afWindow RR
 // intervals, unless most of those beats have a P wave like the
-// template's. Intervals next to ventricular beats are left out, and so is
+// template's. The test passes on a median successive difference and an
+// RMSSD above their limits (the first lower when P waves are absent from
+// nearly every beat), or, for fast AF, on a high RMSSD with a random
+// turning-point count. Intervals next to ventricular beats are left out, and so is
 // every premature–compensatory pair (a short interval followed by a long
 // one, the signature of an ectopic beat in sinus rhythm), so that
 // frequent ectopy does not read as fibrillation.

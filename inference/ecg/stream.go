@@ -128,7 +128,10 @@ type cluster struct {
 // New returns a Stream. It returns an invalid *clinic.Error for a rate
 // outside [MinRateHz, MaxRateHz], no leads or more than MaxLeads, a mains
 // frequency other than 50 or 60, or a bad rule set.
-func New(cfg Config) (*Stream, error) {
+func New(cfg Config) (*Stream, error) { return newStream(cfg, 0) }
+
+// newStream is New with detector rings ringExtra seconds longer.
+func newStream(cfg Config, ringExtra float64) (*Stream, error) {
 	if !(cfg.RateHz >= MinRateHz && cfg.RateHz <= MaxRateHz) {
 		return nil, clinic.NewError(clinic.CodeInvalid, "sampling_rate", "sampling rate must be between 125 and 1000 Hz", "采样率须在 125–1000 Hz 之间")
 	}
@@ -155,7 +158,7 @@ func New(cfg Config) (*Stream, error) {
 	fs := cfg.RateHz
 	s := &Stream{cfg: cfg, fs: fs, rules: rules, clock: clock, nlead: len(cfg.Leads), lastFused: -1 << 40}
 	for i, name := range cfg.Leads {
-		d, err := NewDetector(DetectorConfig{RateHz: fs, Lead: i, MainsHz: cfg.MainsHz})
+		d, err := NewDetector(DetectorConfig{RateHz: fs, Lead: i, MainsHz: cfg.MainsHz, ringExtra: ringExtra})
 		if err != nil {
 			return nil, err
 		}
@@ -255,10 +258,17 @@ func (s *Stream) ProcessAt(dst []Event, start int64, chunk [][]float32) ([]Event
 func (s *Stream) lead(dst []Event, l int, x []float32) []Event {
 	d := s.det[l]
 	s.beatBuf = d.Process(s.beatBuf[:0], x)
-	for _, b := range s.beatBuf {
+	q, at := d.Quality()
+	return s.leadResult(dst, l, s.beatBuf, q, at)
+}
+
+// leadResult takes a lead's beats and quality after a sub-chunk: the
+// beats vote for fusion and a quality change becomes an event.
+func (s *Stream) leadResult(dst []Event, l int, beats []Beat, q Quality, at int64) []Event {
+	for _, b := range beats {
 		s.vote(b)
 	}
-	if q, at := d.Quality(); at != s.lastQAt[l] || q != s.lastQ[l] {
+	if at != s.lastQAt[l] || q != s.lastQ[l] {
 		if q != s.lastQ[l] {
 			dst = append(dst, Event{Kind: EventQuality, Quality: QualityChange{Lead: l, Sample: at, Quality: q}})
 		}

@@ -86,10 +86,19 @@ func TestSuiteOnSyntheticFixture(t *testing.T) {
 		Segments: []ecgsynth.Segment{{Kind: ecgsynth.Sinus, Seconds: 40, RateBPM: 70}, {Kind: ecgsynth.AF, Seconds: 60, RateBPM: 100},
 			{Kind: ecgsynth.Sinus, Seconds: 40, RateBPM: 70}}})
 	writeRecord(t, dir, "af", 250, leads[0], truth, "# False alarm\n")
+	// a CPSC 2021 style non-AF record (no rhythm annotations): scored as
+	// having no AF episode
+	sl, st := ecgsynth.Generate(ecgsynth.Config{RateHz: 250, Seed: 8, NoiseMV: 0.02,
+		Segments: []ecgsynth.Segment{{Kind: ecgsynth.Sinus, Seconds: 60, RateBPM: 80}}})
+	st.Episodes = nil
+	writeRecord(t, dir, "sinus", 250, sl[0], st, "# non atrial fibrillation\n")
 	r := evaltest.Run(t, ecgsuite.New(ecgsuite.Config{}), root, eval.Deps{})
 	m := r.Metrics
-	if r.N != 1 || m["qrs.records"] != 1 || m["af.ref_episodes"] != 1 || m["false_alarm.records"] != 1 {
+	if r.N != 2 || m["qrs.records"] != 2 || m["af.ref_episodes"] != 1 || m["false_alarm.records"] != 1 || m["af.non_af_records"] != 1 {
 		t.Fatalf("N %d, metrics %v", r.N, m)
+	}
+	if m["af.non_af_records_with_af"] != 0 || m["af.false_episodes"] != 0 {
+		t.Errorf("sinus record with a non-AF header: %v AF episodes reported", m["af.non_af_false_episodes"])
 	}
 	if m["qrs.gross_sensitivity"] < 0.99 || m["qrs.gross_positive_predictivity"] < 0.99 {
 		t.Errorf("QRS Se %.4f +P %.4f on a clean synthetic record", m["qrs.gross_sensitivity"], m["qrs.gross_positive_predictivity"])
@@ -100,7 +109,7 @@ func TestSuiteOnSyntheticFixture(t *testing.T) {
 	if m["beat_latency.max_ms"] > 500 || m["beat_latency.max_ms"] <= 0 {
 		t.Errorf("beat latency max %v ms", m["beat_latency.max_ms"])
 	}
-	if r.PerRecord == nil || len(r.PerRecord.Rows) != 1 || r.PerRecord.Rows[0].Key != "synth/af" {
+	if r.PerRecord == nil || len(r.PerRecord.Rows) != 2 || r.PerRecord.Rows[0].Key != "synth/af" {
 		t.Errorf("per-record table %+v", r.PerRecord)
 	}
 }

@@ -20,8 +20,10 @@
 //
 // ROUGE-1/2/L F1 (eval/metrics) per section and overall for each set
 // (aci.*, mts.*, imcs.*); mie.symptom_status.f1 (window level, status
-// positive/negative/unknown, doctor and patient statements pooled) with
-// precision and recall, and the strict five-status variant;
+// positive/negative/unknown, doctor and patient statements pooled, one
+// status per item and window; items mapped through ontology.json and
+// example_dict.json when present) with precision and recall, and the
+// strict five-status variant;
 // unsupported_rate (statements the verifier marks unsupported, conflicts
 // excluded, over every drafted statement); injected.catch_rate (faults
 // written into supported statements — wrong number, flipped negation,
@@ -168,7 +170,7 @@ func (s *Suite) Run(ctx context.Context, env eval.Env) (*eval.Report, error) {
 	rep.Notes = append(rep.Notes,
 		"ROUGE is F1 of the drafted against the gold text (eval/metrics: words for English, characters for Chinese); a section the engine left empty scores 0.",
 		"ACI-BENCH divisions follow the challenge's note split: subjective (CC, HPI, ROS, histories, medications, allergies), objective_exam, objective_results, assessment_and_plan.",
-		"MIE F1 is window level over 症状 labels; the vocabulary covers the MIE ontology items and was checked on the dev split, which is also what is scored here (there is no train split in the data folder).",
+		"MIE F1 is window level over 症状 labels, statuses collapsed to positive (阳性, 医生阳性), negative (阴性, 医生阴性) and unknown (未知), one status per item and window as MIE annotates (affirmed > denied > unknown); vocabulary codes map to MIE items through the item names and the data set's own synonym list (example_dict.json). There is no train split: the extractor's rules are general cue words (negation, question, hypothesis, diagnosis), checked for generalisation by developing on the even-numbered dev dialogues and reading the odd-numbered ones only as a held-out check.",
 		"Injected faults are written into statements the verifier accepted, without touching their sources; catch rate = faults the verifier then marks unsupported.",
 		"Unsupported rate counts statements of the embedded drafts that the verifier marks unsupported (conflict markers are counted apart, in conflicts_count).")
 	return rep, nil
@@ -606,12 +608,19 @@ func mieLabels(fs []scribe.Finding, itemOf map[string]string) (collapsed, strict
 		collapsed[item+"|"+collapse(st)] = true
 		strict[item+"|"+st] = true
 	}
-	// An item asked about and answered is not also "unknown".
+	// MIE gives an item one status per window (an item asked about and
+	// answered is not also "unknown"): an affirmation anywhere in the
+	// window wins over a denial, and either over "unknown".
 	for k := range collapsed {
 		item, st, _ := strings.Cut(k, "|")
-		if st == "unknown" && (collapsed[item+"|pos"] || collapsed[item+"|neg"]) {
+		switch {
+		case st == "unknown" && (collapsed[item+"|pos"] || collapsed[item+"|neg"]):
 			delete(collapsed, k)
 			delete(strict, item+"|未知")
+		case st == "neg" && collapsed[item+"|pos"]:
+			delete(collapsed, k)
+			delete(strict, item+"|阴性")
+			delete(strict, item+"|医生阴性")
 		}
 	}
 	return collapsed, strict

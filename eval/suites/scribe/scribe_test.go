@@ -3,10 +3,14 @@ package scribe
 import (
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/yizhu-health/yizhu/agents/scribe"
 	"github.com/yizhu-health/yizhu/clinic"
 	"github.com/yizhu-health/yizhu/eval"
+	"github.com/yizhu-health/yizhu/eval/datasets"
 )
 
 func env(t *testing.T, dir string) eval.Env {
@@ -68,5 +72,66 @@ func TestSplitACINote(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
+	}
+}
+
+// TestMIEItems maps vocabulary codes to MIE items by the item names and,
+// when the data set's example_dict.json is there, by its synonyms.
+func TestMIEItems(t *testing.T) {
+	e, err := scribe.New(scribe.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	mie := filepath.Join(dir, filepath.Dir(MIEOntologyFile))
+	if err := os.MkdirAll(mie, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(rel, s string) {
+		if err := os.WriteFile(filepath.Join(dir, rel), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(MIEOntologyFile, `{"症状": ["胸闷", "腹部不适", "僵硬"], "检查": ["心电图"]}`)
+	write(MIEDictFile, `{"症状": {"胸闷": [], "腹部不适": ["肚子不舒服", "腹泻", "肚子疼"], "僵硬": ["发麻"]}}`)
+	got := mieItems(e, dir, nil)
+	for code, item := range map[string]string{"chest_tightness": "胸闷", "abdominal_discomfort": "腹部不适", "diarrhea": "腹部不适", "abdominal_pain": "腹部不适", "stiffness": "僵硬", "numbness": "僵硬"} {
+		if got[code] != item {
+			t.Errorf("%s → %q, want %q", code, got[code], item)
+		}
+	}
+	if _, ok := got["ecg"]; ok {
+		t.Error("a 检查 item was mapped")
+	}
+	// Without the ontology files, the items come from the labels.
+	ds := []datasets.MIEDialogue{{Windows: []datasets.MIEWindow{{Labels: []datasets.MIELabel{{Category: "症状", Item: "胸闷", Status: "阳性"}}}}}}
+	if got := mieItems(e, t.TempDir(), ds); len(got) != 1 || got["chest_tightness"] != "胸闷" {
+		t.Errorf("from labels: %v", got)
+	}
+}
+
+func TestMIELabelsOneStatus(t *testing.T) {
+	v := scribe.DefaultVocabulary()
+	term := func(code string) scribe.Term { tm, _ := v.Term(code); return tm }
+	itemOf := map[string]string{"chest_pain": "胸痛", "chest_tightness": "胸闷", "myocarditis": "心肌炎"}
+	got, strict := mieLabels([]scribe.Finding{
+		{Term: term("chest_pain"), Question: true, Doctor: true},
+		{Term: term("chest_pain"), Present: false},
+		{Term: term("chest_tightness"), Present: false},
+		{Term: term("chest_tightness"), Present: true},
+		{Term: term("myocarditis"), Question: true, Doctor: true},
+		{Term: term("fever"), Present: true}, // not an MIE item here
+	}, itemOf)
+	want := map[string]bool{"胸痛|neg": true, "胸闷|pos": true, "心肌炎|unknown": true}
+	if len(got) != len(want) {
+		t.Errorf("labels %v, want %v", got, want)
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("labels %v, want %v", got, want)
+		}
+	}
+	if !strict["胸痛|阴性"] || !strict["胸闷|阳性"] || strict["胸闷|阴性"] || strict["胸痛|未知"] {
+		t.Errorf("strict %v", strict)
 	}
 }

@@ -1,7 +1,8 @@
 // Package ecgsynth generates seeded synthetic ECGs with known beat times,
 // labels and rhythm episodes, for the ECG core's unit tests: sinus rhythm,
 // atrial fibrillation, ventricular tachycardia and fibrillation, pauses,
-// ectopic beats, ST shifts, noise, baseline wander, mains hum and lead-off.
+// ectopic beats, complete and 2:1 AV block, long QT with R-on-T ectopy, ST
+// shifts, noise, baseline wander, mains hum and lead-off.
 //
 // Each beat is a sum of Gaussian waves (P, Q, R, S, T), the
 // construction of McSharry et al. (IEEE TBME 50(3):289–294, 2003) reduced

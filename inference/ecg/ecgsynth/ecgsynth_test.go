@@ -37,3 +37,36 @@ func TestGenerateDeterministicAndTruthful(t *testing.T) {
 		t.Errorf("episodes %+v", ta.Episodes)
 	}
 }
+
+// TestAVBlockAndSpread checks the AV block kinds' beat timing and the AF
+// RR spread.
+func TestAVBlockAndSpread(t *testing.T) {
+	const fs = 500
+	rrs := func(k ecgsynth.Segment) []float64 {
+		_, tr := ecgsynth.Generate(ecgsynth.Config{RateHz: fs, Seed: 1, Segments: []ecgsynth.Segment{k}})
+		var out []float64
+		for i := 1; i < len(tr.Beats); i++ {
+			out = append(out, float64(tr.Beats[i].Sample-tr.Beats[i-1].Sample)/fs)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		seg    ecgsynth.Segment
+		lo, hi float64 // every RR within [lo, hi] s
+	}{
+		{"complete block escape 40/min", ecgsynth.Segment{Kind: ecgsynth.AVBlock3, Seconds: 30, RateBPM: 40, AtrialRateBPM: 90}, 1.49, 1.51},
+		{"2:1 block at atria 90/min", ecgsynth.Segment{Kind: ecgsynth.AVBlock2to1, Seconds: 30, AtrialRateBPM: 90}, 1.33, 1.34},
+		{"AF spread 0.1", ecgsynth.Segment{Kind: ecgsynth.AF, Seconds: 30, RateBPM: 120, Spread: 0.1}, 0.45, 0.55},
+	} {
+		r := rrs(tc.seg)
+		if len(r) < 10 {
+			t.Fatalf("%s: %d intervals", tc.name, len(r))
+		}
+		for _, v := range r {
+			if v < tc.lo || v > tc.hi {
+				t.Errorf("%s: RR %.3f s outside [%g, %g]", tc.name, v, tc.lo, tc.hi)
+			}
+		}
+	}
+}
