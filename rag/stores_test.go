@@ -293,7 +293,7 @@ func TestBadInputOnRealStores(t *testing.T) {
 }
 
 // TestHNSWRecallOnText checks on PostgreSQL that the HNSW index finds the
-// exact top 10 for text embedded by the built-in embedder: 3,000 chunks of
+// exact top 10 for text embedded by the built-in embedder: 6,000 chunks of
 // synthetic guideline text (syntheticInputs) and 100 questions about its
 // sections, recall@10 ≥ 0.95 (issue 5). A returned chunk whose distance is
 // within 1e-6 of the exact 10th counts as found, so a different choice

@@ -355,13 +355,18 @@ func (s *session) SearchVectors(ctx context.Context, q store.VectorQuery) ([]sto
 		if q.Exact {
 			return run(qr)
 		}
-		// hnsw.* settings are set for this transaction only.
+		// hnsw.* settings are set for this transaction only. Sequential
+		// scans are turned off too: pgvector's cost estimate grows with
+		// ef_search, and on collections of a few ten thousand chunks the
+		// planner then prefers scanning and sorting every row — exact, but
+		// ten times slower than the index (BenchmarkStores in rag).
 		set := func(qq querier) error {
 			iter := "off"
 			if len(q.Tags) > 0 {
 				iter = "strict_order"
 			}
-			_, err := qq.Exec(ctx, `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', $2, true)`,
+			_, err := qq.Exec(ctx, `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', $2, true),
+				set_config('enable_seqscan', 'off', true)`,
 				fmt.Sprint(efSearch(s.db.cfg.EfSearch, q.K)), iter)
 			return err
 		}
@@ -373,10 +378,20 @@ func (s *session) SearchVectors(ctx context.Context, q store.VectorQuery) ([]sto
 				return run(tx)
 			})
 		}
+		// Inside the caller's transaction: give enable_seqscan back
+		// afterwards, so the caller's own queries are planned as before.
+		var seq string
+		if err := qr.QueryRow(ctx, `SELECT current_setting('enable_seqscan')`).Scan(&seq); err != nil {
+			return err
+		}
 		if err := set(qr); err != nil {
 			return err
 		}
-		return run(qr)
+		if err := run(qr); err != nil {
+			return err
+		}
+		_, err := qr.Exec(ctx, `SELECT set_config('enable_seqscan', $1, true)`, seq)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -393,7 +408,7 @@ const maxEfSearch = 1000
 // embedder's hashed n-grams put many chunks at nearly the same distance);
 // four times k keeps recall@k ≥ 0.95 in TestHNSWRecallText.
 func efSearch(configured, k int) int {
-	return k
+	return min(max(configured, 4*k), maxEfSearch)
 }
 
 // searchSQL builds the search: one subquery per collection, each ordered by

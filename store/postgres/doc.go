@@ -38,9 +38,11 @@
 //
 // listed in vector_indexes. Approximate searches order by that same
 // expression with the collection and dimension as literals, so the planner
-// uses the index; hnsw.ef_search is set per query transaction (Config.
-// EfSearch, at least K) and tag filters (tags @> array, GIN-indexed) use
-// pgvector's strict-order iterative scan. Exact searches order by the
+// uses the index; hnsw.ef_search is set per query transaction to
+// max(Config.EfSearch, 4·K), at most 1,000 — on built-in embeddings of
+// text a candidate list of only K misses a fifth of the true top 10 — and
+// tag filters (tags @> array, GIN-indexed) use pgvector's strict-order
+// iterative scan, so a filter does not starve the result. Exact searches order by the
 // untyped distance, which no index serves. A search over all collections
 // unions one index search per collection of the query's dimension.
 // Dimensions above 2,000 (HNSW's limit) get no index and are scanned.
