@@ -22,9 +22,13 @@ run: build ## Start the service on embedded defaults (SQLite in ./data, no LLM, 
 deps-test: ## Install what the tests need (PostgreSQL+pgvector, nats-server, Chromium+playwright-core)
 	@scripts/test-deps.sh
 
+# When $(DATA) is there, the real-data tests must run (a skip would hide it).
+REQUIRE_DATA := $(if $(wildcard $(DATA)/README.md),1,0)
+
 test: deps-test ## Run every test with -race, PostgreSQL+pgvector ones included (brings PostgreSQL up)
 	@dsn=$$(scripts/pg-up.sh) && \
 	YIZHU_TEST_DATABASE_URL="$$dsn" YIZHU_REQUIRE_PG=1 YIZHU_REQUIRE_NATS=1 YIZHU_REQUIRE_BROWSER=1 \
+	YIZHU_DATA="$(abspath $(DATA))" YIZHU_REQUIRE_DATA=$(REQUIRE_DATA) \
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 test-short: ## Run the tests without PostgreSQL (those tests skip and say so)

@@ -18,9 +18,16 @@ func TestRealDataRouting(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-data evaluation is slow; run without -short")
 	}
-	path := filepath.Join(*dataDir, "triage", "cn-internal-medicine", "dev.csv")
+	dir := *dataDir
+	if d := os.Getenv("YIZHU_DATA"); d != "" {
+		dir = d
+	}
+	path := filepath.Join(dir, "triage", "cn-internal-medicine", "dev.csv")
 	f, err := os.Open(path)
 	if err != nil {
+		if os.Getenv("YIZHU_REQUIRE_DATA") == "1" {
+			t.Fatalf("YIZHU_REQUIRE_DATA=1 but no evaluation data at %s: %v", path, err)
+		}
 		t.Skipf("no evaluation data at %s (set -data): %v", path, err)
 	}
 	defer f.Close()

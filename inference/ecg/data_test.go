@@ -26,6 +26,9 @@ func ecgData(t *testing.T) (string, bool) {
 	}
 	dir = filepath.Join(dir, "ecg")
 	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("YIZHU_REQUIRE_DATA") == "1" {
+			t.Fatalf("YIZHU_REQUIRE_DATA=1 but shared ECG data not found at %s: %v", dir, err)
+		}
 		t.Skipf("shared ECG data not found at %s (set -data or YIZHU_DATA): %v", dir, err)
 	}
 	return dir, true

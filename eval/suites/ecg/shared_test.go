@@ -19,6 +19,9 @@ func sharedData(t *testing.T) string {
 		dir = filepath.Join("..", "..", "..", "..", "shared", "data")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ecg")); err != nil {
+		if os.Getenv("YIZHU_REQUIRE_DATA") == "1" {
+			t.Fatalf("YIZHU_REQUIRE_DATA=1 but shared ECG data not found under %s: %v", dir, err)
+		}
 		t.Skipf("shared ECG data not found under %s (set YIZHU_DATA): %v", dir, err)
 	}
 	return dir

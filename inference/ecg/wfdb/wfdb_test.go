@@ -31,6 +31,9 @@ func dataDir(t *testing.T) string {
 		dir = filepath.Join("..", "..", "..", "..", "shared", "data")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ecg")); err != nil {
+		if os.Getenv("YIZHU_REQUIRE_DATA") == "1" {
+			t.Fatalf("YIZHU_REQUIRE_DATA=1 but shared ECG data not found at %s: %v", dir, err)
+		}
 		t.Skipf("shared ECG data not found at %s (set -data or YIZHU_DATA): %v", dir, err)
 	}
 	return filepath.Join(dir, "ecg")
@@ -263,7 +266,7 @@ func TestReadCSV(t *testing.T) {
 }
 
 // TestRealRecords reads the shared PhysioNet files. Expected counts come
-// from /work/shared/data/ecg/physionet/SOURCE.md (mitdb 100: N 2239, A 33,
+// from ../shared/data/ecg/physionet/SOURCE.md (mitdb 100: N 2239, A 33,
 // V 1; svdb 800: N 1846, S 30, V 6, F 1) and the headers.
 func TestRealRecords(t *testing.T) {
 	dir := dataDir(t)
