@@ -37,6 +37,12 @@ type TriageConfig struct {
 	// SessionTTL is how long an untouched session lives (default 30 min);
 	// expired sessions answer 404 and are purged.
 	SessionTTL time.Duration
+	// SummaryTTL is how long the pre-consultation summary of a finished
+	// session stays available to the doctor's draft (POST
+	// /v1/encounters/{id}/drafts with triage_session_id) after the session
+	// itself is purged; default 7 days. A draft keeps its own copy of the
+	// summary, so it lasts as long as the encounter's note.
+	SummaryTTL time.Duration
 }
 
 // Triage is the kiosk triage feature: one engine turn per message,
@@ -51,8 +57,17 @@ type Triage struct {
 	lastPurge time.Time
 }
 
-// triageKind is the record kind of a persisted session.
-const triageKind = "triage_session"
+// Record kinds of the feature.
+const (
+	// triageKind is a persisted session, purged SessionTTL after its last
+	// turn.
+	triageKind = "triage_session"
+	// triageSummaryKind is the pre-consultation summary (a triage.Summary)
+	// of a finished session, under the session's ID, written with the
+	// turn that finishes it and kept for SummaryTTL, so that it outlives
+	// the session for the doctor's draft.
+	triageSummaryKind = "triage_summary"
+)
 
 // triageSession is the persisted body of a session record.
 type triageSession struct {
@@ -68,6 +83,9 @@ func NewTriage(cfg TriageConfig) (*Triage, error) {
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 30 * time.Minute
+	}
+	if cfg.SummaryTTL <= 0 {
+		cfg.SummaryTTL = 7 * 24 * time.Hour
 	}
 	t := &Triage{cfg: cfg, log: cfg.Logger, now: cfg.Now}
 	if t.log == nil {
@@ -159,7 +177,8 @@ func (t *Triage) response(r store.Record, s triageSession) TriageSessionResponse
 		UpdatedAt: r.UpdatedAt, ExpiresAt: r.ExpiresAt}
 }
 
-// save persists the session and audits the turn in one transaction.
+// save persists the session and audits the turn in one transaction; the
+// turn that finishes the session also stores its summary record.
 // r.Version 0 creates the record; otherwise it must still be the stored
 // version (a concurrent answer to the same session is a conflict).
 func (t *Triage) save(c echo.Context, r *store.Record, s triageSession, turn triage.Turn) error {
@@ -167,8 +186,18 @@ func (t *Triage) save(c echo.Context, r *store.Record, s triageSession, turn tri
 	if err != nil {
 		return fmt.Errorf("api.Triage: encode session: %w", err)
 	}
+	now := t.now()
 	r.Body = body
-	r.ExpiresAt = t.now().Add(t.cfg.SessionTTL)
+	r.ExpiresAt = now.Add(t.cfg.SessionTTL)
+	var sum *store.Record
+	if s.State.Done && turn.Summary != nil {
+		b, err := json.Marshal(turn.Summary)
+		if err != nil {
+			return fmt.Errorf("api.Triage: encode summary: %w", err)
+		}
+		sum = &store.Record{Kind: triageSummaryKind, ID: r.ID, Subject: r.Subject, Body: b,
+			ExpiresAt: now.Add(t.cfg.SummaryTTL)}
+	}
 	return t.cfg.Store.InTx(c.Request().Context(), func(ctx context.Context, tx store.Store) error {
 		if err := tx.PutRecord(ctx, r); err != nil {
 			if clinic.ErrorCode(err) == clinic.CodeConflict && r.Version > 0 {
@@ -176,8 +205,58 @@ func (t *Triage) save(c echo.Context, r *store.Record, s triageSession, turn tri
 			}
 			return err
 		}
+		// A session finishes once (the engine refuses answers after),
+		// and the version check above lets only one finishing turn in.
+		if sum != nil {
+			if err := tx.PutRecord(ctx, sum); err != nil {
+				return fmt.Errorf("api.Triage: save summary: %w", err)
+			}
+		}
 		return t.auditTurn(ctx, tx, c, r.ID, turn)
 	})
+}
+
+// finishedSummary returns the pre-consultation summary of a finished
+// session, for the scribe: from the summary record the finishing turn
+// stored, which outlives the session's purge, or else from the session
+// itself (one finished before summaries were stored apart). Returns
+// not_found when neither exists, or when the record has passed its
+// retention (purging runs only now and then; an expired summary is never
+// served), and invalid for an unfinished session.
+func finishedSummary(ctx context.Context, st store.Store, id string, now time.Time) (*triage.Summary, error) {
+	notFound := clinic.NewError(clinic.CodeNotFound, "triage_session_id",
+		"no such triage session (it may have expired)", "分诊会话不存在或已过期")
+	expired := func(r store.Record) bool { return !r.ExpiresAt.IsZero() && !now.Before(r.ExpiresAt) }
+	r, err := st.Record(ctx, triageSummaryKind, id)
+	if err == nil && expired(r) {
+		return nil, notFound
+	}
+	if err == nil {
+		var sum triage.Summary
+		if err := json.Unmarshal(r.Body, &sum); err != nil {
+			return nil, fmt.Errorf("api.Triage: decode summary %s: %w", id, err)
+		}
+		return &sum, nil
+	}
+	if clinic.ErrorCode(err) != clinic.CodeNotFound {
+		return nil, err
+	}
+	r, err = st.Record(ctx, triageKind, id)
+	if clinic.ErrorCode(err) == clinic.CodeNotFound || (err == nil && expired(r)) {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var sess triageSession
+	if err := json.Unmarshal(r.Body, &sess); err != nil {
+		return nil, fmt.Errorf("api.Triage: decode session %s: %w", id, err)
+	}
+	if !sess.State.Done || sess.Last.Summary == nil {
+		return nil, clinic.NewError(clinic.CodeInvalid, "triage_session_id",
+			"the triage session is not finished; it has no summary yet", "分诊会话尚未结束，暂无预问诊摘要")
+	}
+	return sess.Last.Summary, nil
 }
 
 // auditTurn records a finished turn (an AI output) without patient text.

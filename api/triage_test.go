@@ -14,9 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/yizhu-health/yizhu/agents"
 	"github.com/yizhu-health/yizhu/agents/llmtest"
 	"github.com/yizhu-health/yizhu/agents/provider"
+	"github.com/yizhu-health/yizhu/agents/scribe"
 	"github.com/yizhu-health/yizhu/agents/triage"
 	"github.com/yizhu-health/yizhu/api"
 	"github.com/yizhu-health/yizhu/clinic"
@@ -480,5 +483,114 @@ func TestTriageLLMOverHTTP(t *testing.T) {
 				t.Errorf("audit detail %v", detail)
 			}
 		})
+	}
+}
+
+// The pre-consultation summary of a finished session outlives the session:
+// after the session is purged the doctor still drafts from it, until the
+// summary's own retention ends.
+func TestTriageSummarySurvivesSessionPurge(t *testing.T) {
+	eng, err := triage.New(triage.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seng, err := scribe.New(scribe.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf := &triageFixture{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	tf.fixture = newFixture(t, func(cfg *api.Config) {
+		tri, err := api.NewTriage(api.TriageConfig{Engine: eng, Store: cfg.Store, Now: tf.clock,
+			SessionTTL: 10 * time.Minute, SummaryTTL: 48 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := api.NewScribe(api.ScribeConfig{Engine: seng, Store: cfg.Store, Now: tf.clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tf.tri = tri
+		cfg.Features = append(cfg.Features, tri, sc)
+	})
+	sf := &scribeFixture{fixture: tf.fixture, watched: tf.ts}
+	doc, kiosk := tf.token(t, api.RoleDoctor), tf.token(t, api.RoleKiosk)
+
+	code, body := tf.do(t, "POST", "/v1/triage/sessions", kiosk, triage.Intake{Text: "咳嗽三天，发烧", Age: triagePtr(40), Sex: clinic.SexMale})
+	if code != http.StatusCreated {
+		t.Fatalf("triage: %d %s", code, body)
+	}
+	sess := decode[api.TriageSessionResponse](t, body)
+	var final triage.Turn
+	for turn, i := sess.Turn, 0; ; i++ {
+		if turn.Kind != triage.TurnQuestion {
+			final = turn
+			break
+		}
+		if i > 8 {
+			t.Fatal("triage session does not end")
+		}
+		var st int
+		st, _, turn = tf.sse(t, sess.ID, kiosk, triage.Answer{QuestionID: turn.Question.ID, Choice: triage.ChoiceNo})
+		if st != http.StatusOK {
+			t.Fatalf("triage answer: %d", st)
+		}
+	}
+	if final.Summary == nil {
+		t.Fatalf("the finished session has no summary: %+v", final)
+	}
+
+	// The patient waits past the session's lifetime; the purge removes the
+	// session.
+	tf.advance(3 * time.Hour)
+	if n, err := tf.tri.Purge(t.Context()); err != nil || n != 1 {
+		t.Fatalf("purge deleted %d records (err %v), want the one session", n, err)
+	}
+	if n, err := tf.tri.Sessions(t.Context()); err != nil || n != 0 {
+		t.Fatalf("%d sessions after the purge (err %v)", n, err)
+	}
+	if status, _ := tf.do(t, "GET", "/v1/triage/sessions/"+sess.ID, doc, nil); status != http.StatusNotFound {
+		t.Fatalf("purged session: %d, want 404", status)
+	}
+
+	encID := sf.encounter(t, doc, visit...)
+	_, res := sf.drafted(t, encID, doc, api.DraftRequest{Type: clinic.NoteOutpatient, TriageSessionID: sess.ID})
+	if res.Summary == nil || res.TriageSessionID != sess.ID {
+		t.Fatalf("draft after the purge did not read the summary: %+v", res.DraftInfo)
+	}
+	if diff := cmp.Diff(final.Summary, res.Summary); diff != "" {
+		t.Errorf("summary read after the purge differs from the one the session ended with (-want +got):\n%s", diff)
+	}
+	citesSummary := false
+	for _, sec := range res.Note.Sections {
+		for _, st := range sec.Statements {
+			for _, src := range st.Sources {
+				citesSummary = citesSummary || (src.Kind == clinic.SourceData && src.ID == scribe.SummarySourceID)
+			}
+		}
+	}
+	if !citesSummary {
+		t.Errorf("no statement cites the triage summary: %+v", res.Note.Sections)
+	}
+
+	// Past its own retention the summary is purged too; the draft made
+	// from it keeps its copy.
+	tf.advance(48 * time.Hour)
+	// Expired but not yet purged (purging runs only now and then): never
+	// served.
+	if code, _, body := sf.draft(t, encID, doc, api.DraftRequest{Type: clinic.NoteOutpatient, TriageSessionID: sess.ID}); code != http.StatusNotFound {
+		t.Errorf("draft after the summary's retention, before the purge: %d %s, want 404", code, body)
+	}
+	if n, err := tf.tri.Purge(t.Context()); err != nil || n != 1 {
+		t.Fatalf("second purge deleted %d records (err %v), want the summary", n, err)
+	}
+	if code, _, body := sf.draft(t, encID, doc, api.DraftRequest{Type: clinic.NoteOutpatient, TriageSessionID: sess.ID}); code != http.StatusNotFound {
+		t.Errorf("draft after the summary's retention: %d %s, want 404", code, body)
+	}
+	code, body = tf.do(t, "GET", "/v1/notes/"+res.Note.ID+"/draft", doc, nil)
+	if code != http.StatusOK {
+		t.Fatalf("draft info: %d %s", code, body)
+	}
+	if info := decode[api.DraftInfo](t, body); info.Summary == nil || info.Summary.ChiefComplaintZH != final.Summary.ChiefComplaintZH {
+		t.Errorf("the stored draft lost its copy of the summary: %+v", info.Summary)
 	}
 }

@@ -40,6 +40,7 @@ for _ in $(seq 1 120); do
   kill -0 "$pid" 2>/dev/null || { cat "$tmp/serve.log"; exit 1; }
   sleep 0.5
 done
+echo "== machine load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "== closed loop: $SESSIONS concurrent sessions, no think time, $DURATION"
 "${run[@]}" "$tmp/loadtest" -url "$url" -sessions "$SESSIONS" -think 0 -duration "$DURATION"
 echo "== $SESSIONS concurrent sessions, think time $THINK per answer, $DURATION"

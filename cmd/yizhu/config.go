@@ -37,6 +37,10 @@ type Config struct {
 	LogLevel      slog.Level
 	WebDir        string // serve pages from this directory instead of the embedded ones (development)
 	TriageModel   string // optional router model file
+	// TriageSessionTTL is how long an untouched kiosk session lives;
+	// TriageSummaryTTL how long a finished session's summary is kept for
+	// drafting.
+	TriageSessionTTL, TriageSummaryTTL time.Duration
 }
 
 // envVars lists every variable with its default and meaning; it drives the
@@ -63,6 +67,8 @@ var envVars = []struct {
 	{"YIZHU_CORS_ORIGINS", "cors-origins", "", "comma-separated origins allowed by CORS; empty = CORS off"},
 	{"YIZHU_LOG_LEVEL", "log-level", "info", "debug | info | warn | error"},
 	{"YIZHU_TRIAGE_MODEL", "triage-model", "", "department router model trained with `yizhu triage train` (optional; blended with the knowledge base)"},
+	{"YIZHU_TRIAGE_SESSION_TTL", "triage-session-ttl", "30m", "an untouched kiosk triage session is purged after this long (1m to 24h)"},
+	{"YIZHU_TRIAGE_SUMMARY_TTL", "triage-summary-ttl", "168h", "a finished session's pre-consultation summary is kept this long for record drafting (1h to 8760h)"},
 	{"YIZHU_WEB_DIR", "web-dir", "", "serve the web pages from this directory instead of the embedded copy"},
 }
 
@@ -162,6 +168,20 @@ func (c *Config) validate(get func(string) string) error {
 		return &configError{"YIZHU_LLM_TIMEOUT", fmt.Sprintf("%q: want a duration from 1ms to 10m, e.g. 20s", get("YIZHU_LLM_TIMEOUT"))}
 	}
 	c.LLMTimeout = d
+	for _, b := range []struct {
+		name     string
+		dst      *time.Duration
+		min, max time.Duration
+	}{
+		{"YIZHU_TRIAGE_SESSION_TTL", &c.TriageSessionTTL, time.Minute, 24 * time.Hour},
+		{"YIZHU_TRIAGE_SUMMARY_TTL", &c.TriageSummaryTTL, time.Hour, 365 * 24 * time.Hour},
+	} {
+		d, err := time.ParseDuration(get(b.name))
+		if err != nil || d < b.min || d > b.max {
+			return &configError{b.name, fmt.Sprintf("%q: want a duration from %v to %v", get(b.name), b.min, b.max)}
+		}
+		*b.dst = d
+	}
 	switch c.LLMPHI {
 	case "deidentify", "allow":
 	default:

@@ -33,6 +33,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"openai without model", map[string]string{"YIZHU_LLM": "openai", "YIZHU_LLM_BASE_URL": "http://h/v1"}, nil, "YIZHU_LLM_MODEL"},
 		{"bad llm url", map[string]string{"YIZHU_LLM": "ollama", "YIZHU_LLM_MODEL": "m", "YIZHU_LLM_BASE_URL": "ftp://x"}, nil, "YIZHU_LLM_BASE_URL"},
 		{"bad timeout", map[string]string{"YIZHU_LLM_TIMEOUT": "soon"}, nil, "YIZHU_LLM_TIMEOUT"},
+		{"bad session ttl", map[string]string{"YIZHU_TRIAGE_SESSION_TTL": "10s"}, nil, "YIZHU_TRIAGE_SESSION_TTL"},
+		{"bad summary ttl", map[string]string{"YIZHU_TRIAGE_SUMMARY_TTL": "forever"}, nil, "YIZHU_TRIAGE_SUMMARY_TTL"},
 		{"bad phi", map[string]string{"YIZHU_LLM_PHI": "yes"}, nil, "YIZHU_LLM_PHI"},
 		{"bad embedder", map[string]string{"YIZHU_EMBEDDER": "bert"}, nil, "YIZHU_EMBEDDER"},
 		{"remote embedder without model", map[string]string{"YIZHU_EMBEDDER": "ollama"}, nil, "YIZHU_EMBED_MODEL"},

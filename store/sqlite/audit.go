@@ -90,7 +90,7 @@ func (s *session) VerifyAudit(ctx context.Context) (store.AuditReport, error) {
 
 func (s *session) verifyAudit(ctx context.Context) (store.AuditReport, error) {
 	q := s.reader(ctx)
-	if _, inTx := q.(*sql.Tx); !inTx {
+	if _, inTx := q.(*wtx); !inTx {
 		tx, err := s.db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 		if err != nil {
 			return store.AuditReport{}, err

@@ -102,21 +102,19 @@ func (s *session) ReplaceDocument(ctx context.Context, doc store.Document, chunk
 	return replaced, err
 }
 
-func insertChunks(ctx context.Context, tx *sql.Tx, chunks []store.Chunk, dim int) ([]ventry, error) {
+// insertChunk is prepared once by the writer's statement cache.
+const insertChunk = `INSERT INTO chunks
+	(id, collection, document_id, ordinal, heading_path, text, tags, metadata, dim, embedding)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING rid`
+
+func insertChunks(ctx context.Context, tx *wtx, chunks []store.Chunk, dim int) ([]ventry, error) {
 	if len(chunks) == 0 {
 		return nil, nil
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO chunks
-		(id, collection, document_id, ordinal, heading_path, text, tags, metadata, dim, embedding)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING rid`)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
 	es := make([]ventry, len(chunks))
 	for i, c := range chunks {
 		var rid int64
-		err := st.QueryRowContext(ctx, c.ID, c.Collection, c.DocumentID, c.Ordinal, mustJSON(c.HeadingPath), c.Text,
+		err := tx.QueryRowContext(ctx, insertChunk, c.ID, c.Collection, c.DocumentID, c.Ordinal, mustJSON(c.HeadingPath), c.Text,
 			mustJSON(c.Tags), mustJSON(c.Metadata), dim, encodeVec(c.Embedding)).Scan(&rid)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, conflict("chunks.id", "chunk "+c.ID+" belongs to another document", "分块编号已被其他文档使用："+c.ID)

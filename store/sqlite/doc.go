@@ -17,15 +17,35 @@
 // and, thanks to WAL, never wait for writers. Audit appends are serialised
 // by the same writer, so the hash chain cannot fork.
 //
+// Writes are group-committed: one goroutine owns the writer connection,
+// and the write transactions that queue while one COMMIT runs share the
+// next transaction, each under its own SAVEPOINT, and one COMMIT (at most
+// 64 to a commit). A transaction whose fn fails, panics or whose context
+// ends rolls back to its savepoint and leaves the others' writes in place;
+// every call returns only after the shared COMMIT succeeded, so nothing is
+// acknowledged before it is in the database. Inside the writer, a
+// statement does not interrupt SQLite when its context ends (an
+// interrupted write can roll back the whole shared transaction); the
+// context is checked before each statement instead. Statements are
+// prepared once on the writer connection.
+//
+// Commits never checkpoint the WAL themselves (wal_autocheckpoint=0 on the
+// writer): a background goroutine runs a PASSIVE checkpoint on its own
+// connection at most once per Config.CheckpointEvery after a commit, so no
+// commit waits for the copy and its fsyncs.
+//
 // # Transactions
 //
-// InTx holds the writer connection for the length of fn. The context InTx
-// passes to fn carries the transaction, and calls on the DB with that
-// context join it. Writing through the DB with an unrelated context from
-// inside fn waits for the writer fn holds, a deadlock until that context
-// ends: use the ctx and Store given to fn. A nested InTx, and every write
-// method called inside a transaction, runs under a savepoint: an inner
-// error undoes only the inner writes.
+// InTx runs fn as one member of a group commit, holding the writer for the
+// length of fn. The context InTx passes to fn carries the transaction, and
+// calls on the DB with that context join it. Writing through the DB with
+// an unrelated context from inside fn waits for the writer fn holds, a
+// deadlock until that context ends: use the ctx and Store given to fn. A
+// nested InTx, and every write method called inside a transaction, runs
+// under a savepoint: an inner error undoes only the inner writes. Inside
+// fn, reads see the writes of earlier members of the same batch, which are
+// not yet committed; if the batch is lost as a whole (SQLite rolls it back
+// after an I/O error or a full disk), every member of it fails.
 //
 // # Vectors
 //

@@ -35,6 +35,9 @@ type Config struct {
 	BusyTimeout time.Duration
 	// Readers is the most read connections open at once; 0 means 4.
 	Readers int
+	// CheckpointEvery is the shortest time between two background WAL
+	// checkpoints; 0 means 1s. Commits never checkpoint themselves.
+	CheckpointEvery time.Duration
 }
 
 // DB is the embedded SQLite store. It implements store.Store; all methods
@@ -43,6 +46,9 @@ type DB struct {
 	*session // the root session: no transaction
 
 	w, r   *sql.DB // w has one connection: the only writer
+	ck     *sql.DB // one connection for background checkpoints
+	cm     *committer
+	cp     *checkpointer
 	log    *slog.Logger
 	now    func() time.Time
 	idx    *vindex
@@ -69,9 +75,14 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.Readers <= 0 {
 		cfg.Readers = 4
 	}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = time.Second
+	}
 	params := fmt.Sprintf("?_busy_timeout=%d&_journal_mode=WAL&_foreign_keys=1&_synchronous=NORMAL",
 		cfg.BusyTimeout.Milliseconds())
-	w, err := sql.Open("sqlite", cfg.Path+params+"&_txlock=immediate")
+	// The writer never checkpoints: the checkpointer does, off the commit
+	// path (see checkpointer).
+	w, err := sql.Open("sqlite", cfg.Path+params+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, clinic.Wrap(err, clinic.CodeUnavailable, "cannot open the SQLite database", "无法打开 SQLite 数据库")
 	}
@@ -86,8 +97,18 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	r.SetMaxOpenConns(cfg.Readers)
 	r.SetMaxIdleConns(cfg.Readers)
-	db := &DB{w: w, r: r, log: cfg.Logger, now: cfg.Now, idx: newVindex()}
+	ck, err := sql.Open("sqlite", cfg.Path+params)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, clinic.Wrap(err, clinic.CodeUnavailable, "cannot open the SQLite database", "无法打开 SQLite 数据库")
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetMaxIdleConns(1)
+	db := &DB{w: w, r: r, ck: ck, log: cfg.Logger, now: cfg.Now, idx: newVindex()}
 	db.session = &session{db: db}
+	db.cp = newCheckpointer(ck, cfg.Logger, cfg.CheckpointEvery)
+	db.cm = newCommitter(db)
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -102,7 +123,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 // Close closes the database. It is safe to call more than once.
 func (db *DB) Close() error {
 	db.closed.Do(func() {
-		db.cerr = errors.Join(db.r.Close(), db.w.Close())
+		db.cm.stop()
+		db.cp.stop()
+		db.cerr = errors.Join(db.ck.Close(), db.r.Close(), db.w.Close())
 	})
 	return db.cerr
 }
@@ -208,7 +231,7 @@ type session struct {
 
 // txState is one open transaction on the writer connection.
 type txState struct {
-	tx *sql.Tx
+	tx *wtx
 	// op is held by a write method for its whole savepoint, so methods
 	// called on one transaction from several goroutines take turns.
 	op    sync.Mutex
@@ -258,38 +281,6 @@ func (s *session) write(ctx context.Context, op string, fn func(t *session) erro
 	return s.db.fail(op, s.db.run(ctx, fn))
 }
 
-// run opens a transaction, runs fn in it and commits, rolling back on error
-// or panic (the panic is re-raised after the rollback).
-func (db *DB) run(ctx context.Context, fn func(t *session) error) (err error) {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	t := &session{db: db, tx: &txState{tx: tx}}
-	committed := false
-	defer func() {
-		if committed {
-			return
-		}
-		tx.Rollback()
-	}()
-	if err := fn(t); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	committed = true
-	t.tx.mu.Lock()
-	after := t.tx.after
-	t.tx.after = nil
-	t.tx.mu.Unlock()
-	for _, f := range after {
-		f()
-	}
-	return nil
-}
-
 // savepoint runs fn under a savepoint of the open transaction, rolling back
 // to it on error or panic.
 func (s *session) savepoint(ctx context.Context, fn func(t *session) error) (err error) {
@@ -299,13 +290,16 @@ func (s *session) savepoint(ctx context.Context, fn func(t *session) error) (err
 	name := fmt.Sprintf("sp%d", t.sp)
 	mark := len(t.after)
 	t.mu.Unlock()
-	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := t.tx.control("SAVEPOINT " + name); err != nil {
 		return err
 	}
 	done := false
 	undo := func() {
-		t.tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO "+name)
-		t.tx.ExecContext(context.WithoutCancel(ctx), "RELEASE "+name)
+		t.tx.control("ROLLBACK TO " + name)
+		t.tx.control("RELEASE " + name)
 		t.mu.Lock()
 		if len(t.after) > mark {
 			t.after = t.after[:mark]
@@ -320,7 +314,7 @@ func (s *session) savepoint(ctx context.Context, fn func(t *session) error) (err
 	if err := fn(s); err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(ctx, "RELEASE "+name); err != nil {
+	if err := t.tx.control("RELEASE " + name); err != nil {
 		return err
 	}
 	done = true
