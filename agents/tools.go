@@ -29,16 +29,13 @@ const (
 	maxSchemaDepth    = 32
 )
 
-// Tool is a function the model may call. Parameters is the JSON schema of
-// its arguments (an object schema); RunTools checks arguments against it —
+// Tool is a function the model may call (the one tool type of the
+// module, defined in clinic so that rag and the ECG core can offer tools
+// without importing this package). Parameters is the JSON schema of its
+// arguments (an object schema); RunTools checks arguments against it —
 // type, properties, required, additionalProperties: false, enum, items —
 // before calling Call. Call's result is sent back to the model as JSON.
-type Tool struct {
-	Name        string
-	Description string
-	Parameters  map[string]any
-	Call        func(ctx context.Context, args json.RawMessage) (any, error)
-}
+type Tool = clinic.Tool
 
 // NewTool builds a Tool whose arguments are decoded strictly into A (no
 // unknown fields) and, for struct types, checked with the runner's

@@ -12,24 +12,15 @@ import (
 	"github.com/go-playground/validator/v10"
 	"github.com/labstack/echo/v4"
 
+	"github.com/yizhu-health/yizhu/agents"
 	"github.com/yizhu-health/yizhu/clinic"
 )
 
-// NewValidator returns a validator that names fields by their JSON names.
-func NewValidator() *validator.Validate {
-	v := validator.New(validator.WithRequiredStructEnabled())
-	v.RegisterTagNameFunc(func(f reflect.StructField) string {
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		switch name {
-		case "-":
-			return ""
-		case "":
-			return f.Name
-		}
-		return name
-	})
-	return v
-}
+// NewValidator returns the validator every request DTO is checked with:
+// the same one the agents check LLM output with (fields named by their
+// JSON names, nested required structs enforced), so a 400 and an LLM
+// repair prompt explain a failure in the same words.
+func NewValidator() *validator.Validate { return agents.NewValidator() }
 
 // echoValidator adapts validator/v10 to echo.Validator.
 type echoValidator struct{ v *validator.Validate }
@@ -132,62 +123,8 @@ func ValidateStruct(v echo.Validator, dst any) error {
 		return clinic.Wrap(err, clinic.CodeInternal, "validation failed", "校验失败")
 	}
 	fields := make([]FieldError, 0, len(verrs))
-	for _, fe := range verrs {
-		fields = append(fields, fieldReason(fe))
+	for _, r := range agents.FieldReasons(verrs) {
+		fields = append(fields, FieldError(r))
 	}
 	return &validationError{fields: fields}
-}
-
-// fieldReason explains one validator error in Chinese and English.
-func fieldReason(fe validator.FieldError) FieldError {
-	field := fe.Namespace()
-	if _, rest, ok := strings.Cut(field, "."); ok {
-		field = rest // drop the top-level struct name
-	}
-	p := fe.Param()
-	f := FieldError{Field: field}
-	switch fe.Tag() {
-	case "required", "required_without", "required_with", "required_if":
-		f.ReasonEN, f.ReasonZH = "is required", "必填"
-	case "min", "gte":
-		if isLenKind(fe.Kind()) {
-			f.ReasonEN, f.ReasonZH = "must have at least "+p+" items/characters", "长度不能少于 "+p
-		} else {
-			f.ReasonEN, f.ReasonZH = "must be at least "+p, "不能小于 "+p
-		}
-	case "max", "lte":
-		if isLenKind(fe.Kind()) {
-			f.ReasonEN, f.ReasonZH = "must have at most "+p+" items/characters", "长度不能超过 "+p
-		} else {
-			f.ReasonEN, f.ReasonZH = "must be at most "+p, "不能大于 "+p
-		}
-	case "gt":
-		f.ReasonEN, f.ReasonZH = "must be greater than "+p, "必须大于 "+p
-	case "lt":
-		f.ReasonEN, f.ReasonZH = "must be less than "+p, "必须小于 "+p
-	case "len":
-		f.ReasonEN, f.ReasonZH = "must have length "+p, "长度必须为 "+p
-	case "oneof":
-		f.ReasonEN, f.ReasonZH = "must be one of: "+p, "必须是以下之一："+p
-	case "email":
-		f.ReasonEN, f.ReasonZH = "must be an email address", "必须是电子邮箱地址"
-	case "url", "http_url":
-		f.ReasonEN, f.ReasonZH = "must be a URL", "必须是网址"
-	case "uuid", "uuid4":
-		f.ReasonEN, f.ReasonZH = "must be a UUID", "必须是 UUID"
-	case "dive":
-		f.ReasonEN, f.ReasonZH = "has an invalid element", "包含无效元素"
-	case "alphanum":
-		f.ReasonEN, f.ReasonZH = "must contain only letters and digits", "只能包含字母和数字"
-	case "printascii":
-		f.ReasonEN, f.ReasonZH = "must contain only printable ASCII", "只能包含可打印 ASCII 字符"
-	default:
-		f.ReasonEN = "fails the " + fe.Tag() + " check"
-		f.ReasonZH = "未通过 " + fe.Tag() + " 校验"
-	}
-	return f
-}
-
-func isLenKind(k reflect.Kind) bool {
-	return k == reflect.String || k == reflect.Slice || k == reflect.Map || k == reflect.Array
 }

@@ -504,18 +504,8 @@ func (q *QC) rescan(ctx context.Context, w *ndjsonWriter) (int, error) {
 }
 
 func (q *QC) load(ctx context.Context, id string) (store.Record, QCResult, error) {
-	r, err := q.cfg.Store.Record(ctx, qcResultKind, id)
-	if clinic.ErrorCode(err) == clinic.CodeNotFound {
-		return r, QCResult{}, clinic.NewError(clinic.CodeNotFound, "id", "no such QC result", "质控结果不存在")
-	}
-	if err != nil {
-		return r, QCResult{}, err
-	}
-	var res QCResult
-	if err := json.Unmarshal(r.Body, &res); err != nil {
-		return r, res, fmt.Errorf("api.QC: decode result %s: %w", id, err)
-	}
-	return r, res, nil
+	res, r, err := loadJSON[QCResult](ctx, q.cfg.Store, qcResultKind, id, "no such QC result", "质控结果不存在")
+	return r, res, err
 }
 
 func (q *QC) list(c echo.Context) error {
@@ -642,15 +632,8 @@ func (q *QC) suggest(c echo.Context) error {
 }
 
 func (q *QC) loadTx(ctx context.Context, tx store.Store, id string) (store.Record, QCResult, error) {
-	r, err := tx.Record(ctx, qcResultKind, id)
-	if err != nil {
-		return r, QCResult{}, err
-	}
-	var res QCResult
-	if err := json.Unmarshal(r.Body, &res); err != nil {
-		return r, res, fmt.Errorf("api.QC: decode result %s: %w", id, err)
-	}
-	return r, res, nil
+	res, r, err := loadJSON[QCResult](ctx, tx, qcResultKind, id, "", "")
+	return r, res, err
 }
 
 func (q *QC) review(c echo.Context) error {

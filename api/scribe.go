@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,6 +32,9 @@ type ScribeConfig struct {
 	// drafts are made from and saved to. Required.
 	Store  store.Store
 	Logger *slog.Logger
+	// Now is the clock that decides whether a triage summary has passed
+	// its retention (default time.Now).
+	Now func() time.Time
 }
 
 // Scribe is the record-drafting feature: drafts a note from an
@@ -47,6 +51,9 @@ type Scribe struct {
 func NewScribe(cfg ScribeConfig) (*Scribe, error) {
 	if cfg.Engine == nil || cfg.Store == nil {
 		return nil, clinic.Errorf(clinic.CodeInvalid, "api.NewScribe: Engine and Store are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	s := &Scribe{cfg: cfg, log: cfg.Logger}
 	if s.log == nil {
@@ -349,27 +356,14 @@ func (s *Scribe) input(c echo.Context, encID string, req DraftRequest) (scribe.I
 // triageSummary reads the pre-consultation summary of a finished kiosk
 // session (a doctor's read of it is audited like GET /v1/triage/sessions).
 func (s *Scribe) triageSummary(c echo.Context, id string) (*triage.Summary, error) {
-	ctx := c.Request().Context()
-	r, err := s.cfg.Store.Record(ctx, triageKind, id)
-	if clinic.ErrorCode(err) == clinic.CodeNotFound {
-		return nil, clinic.NewError(clinic.CodeNotFound, "triage_session_id",
-			"no such triage session (it may have expired)", "分诊会话不存在或已过期")
-	}
+	sum, err := finishedSummary(c.Request().Context(), s.cfg.Store, id, s.cfg.Now())
 	if err != nil {
 		return nil, err
-	}
-	var sess triageSession
-	if err := json.Unmarshal(r.Body, &sess); err != nil {
-		return nil, fmt.Errorf("api.Scribe: decode triage session %s: %w", id, err)
-	}
-	if !sess.State.Done || sess.Last.Summary == nil {
-		return nil, clinic.NewError(clinic.CodeInvalid, "triage_session_id",
-			"the triage session is not finished; it has no summary yet", "分诊会话尚未结束，暂无预问诊摘要")
 	}
 	if err := s.audit(c, "triage.read", "triage:"+id, map[string]any{"for": "draft"}); err != nil {
 		return nil, err
 	}
-	return sess.Last.Summary, nil
+	return sum, nil
 }
 
 func (s *Scribe) audit(c echo.Context, action, subject string, detail map[string]any) error {

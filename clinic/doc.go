@@ -24,6 +24,13 @@
 // [Acuity] is the national 4-level emergency pre-triage scale. Rules set a
 // floor; an LLM may raise the level but never lower it (see [Acuity.Raise]).
 //
+// # Tools
+//
+// A [Tool] is a capability a core package offers to the agents (the
+// guideline search, the ECG analysis): name, description, argument schema
+// and call. The agents runtime uses the same type, so the offering packages
+// need not import it.
+//
 // # Errors
 //
 // [Error] is the one error type that crosses package boundaries. It carries

@@ -9,18 +9,6 @@ import (
 	"github.com/yizhu-health/yizhu/clinic"
 )
 
-// ToolSpec is an agent tool in pieces, so that rag need not import the
-// agents runtime: agents wrap it as agents.Tool{Name, Description,
-// Parameters, Call}.
-type ToolSpec struct {
-	Name        string
-	Description string
-	// Parameters is the JSON Schema of the arguments object.
-	Parameters map[string]any
-	// Call decodes the arguments and runs the tool.
-	Call func(ctx context.Context, args json.RawMessage) (any, error)
-}
-
 // SearchToolName is the name of the search tool.
 const SearchToolName = "rag.search"
 
@@ -63,8 +51,8 @@ type SearchResult struct {
 // SearchTool returns the agent tool "rag.search", which searches the
 // guideline store (hybrid mode by default) and returns citable passages.
 // Bad arguments give invalid errors the runtime can show to the model.
-func SearchTool(r *Retriever) ToolSpec {
-	return ToolSpec{
+func SearchTool(r *Retriever) clinic.Tool {
+	return clinic.Tool{
 		Name: SearchToolName,
 		Description: "Search the hospital's clinical guidelines and documentation norms " +
 			"(Chinese or English query). Returns passages with a citation and chunk ID; " +

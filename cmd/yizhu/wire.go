@@ -230,8 +230,8 @@ func wireRAG(ctx context.Context, d *deps, emb rag.Embedder) error {
 		}
 	}
 	d.rag, d.ingest = r, ing
-	spec := rag.SearchTool(r)
-	d.tools[spec.Name] = agents.Tool{Name: spec.Name, Description: spec.Description, Parameters: spec.Parameters, Call: spec.Call}
+	tool := rag.SearchTool(r)
+	d.tools[tool.Name] = tool
 	return nil
 }
 
@@ -271,7 +271,8 @@ func wireTriage(_ context.Context, d *deps) (api.Feature, error) {
 	if agent.LLM() {
 		log.Info("triage: LLM review enabled", "model", d.runner.ModelName(), "tools", len(tools))
 	}
-	return api.NewTriage(api.TriageConfig{Engine: agent, Store: st, Logger: log})
+	return api.NewTriage(api.TriageConfig{Engine: agent, Store: st, Logger: log,
+		SessionTTL: cfg.TriageSessionTTL, SummaryTTL: cfg.TriageSummaryTTL})
 }
 
 // openStore opens the configured database, applying migrations. An
