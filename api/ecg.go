@@ -419,18 +419,8 @@ func encodeSignal(rec ecg.Record) ecgSignal {
 
 // lookupRecord returns a stored upload, or not_found.
 func (e *ECG) lookupRecord(ctx context.Context, id string) (ECGRecordResponse, error) {
-	r, err := e.cfg.Store.Record(ctx, ecgRecordKind, id)
-	if clinic.ErrorCode(err) == clinic.CodeNotFound {
-		return ECGRecordResponse{}, clinic.NewError(clinic.CodeNotFound, "id", "no such ECG record", "心电记录不存在")
-	}
-	if err != nil {
-		return ECGRecordResponse{}, err
-	}
-	var out ECGRecordResponse
-	if err := json.Unmarshal(r.Body, &out); err != nil {
-		return out, fmt.Errorf("api.ECG: decode record %s: %w", id, err)
-	}
-	return out, nil
+	out, _, err := loadJSON[ECGRecordResponse](ctx, e.cfg.Store, ecgRecordKind, id, "no such ECG record", "心电记录不存在")
+	return out, err
 }
 
 func (e *ECG) getRecord(c echo.Context) error {
@@ -462,13 +452,9 @@ func (e *ECG) waveform(c echo.Context) error {
 			return clinic.NewError(clinic.CodeInvalid, "seconds", "seconds must be more than 0 and at most 60", "seconds 须大于 0 且不超过 60")
 		}
 	}
-	r, err := e.cfg.Store.Record(ctx, ecgSignalKind, rec.ID)
+	sig, _, err := loadJSON[ecgSignal](ctx, e.cfg.Store, ecgSignalKind, rec.ID, "", "")
 	if err != nil {
 		return err
-	}
-	var sig ecgSignal
-	if err := json.Unmarshal(r.Body, &sig); err != nil {
-		return fmt.Errorf("api.ECG: decode signal %s: %w", rec.ID, err)
 	}
 	if len(sig.Data) != 2*sig.N*len(sig.Leads) {
 		return fmt.Errorf("api.ECG: signal %s: %d bytes for %d×%d samples", rec.ID, len(sig.Data), len(sig.Leads), sig.N)

@@ -237,18 +237,8 @@ func (h *AlertHub) Raise(ctx context.Context, a ECGAlert) (bool, error) {
 
 // Alert returns a stored alert, or not_found.
 func (h *AlertHub) Alert(ctx context.Context, id string) (ECGAlert, error) {
-	r, err := h.cfg.Store.Record(ctx, alertKind, id)
-	if clinic.ErrorCode(err) == clinic.CodeNotFound {
-		return ECGAlert{}, clinic.NewError(clinic.CodeNotFound, "id", "no such alert", "告警不存在")
-	}
-	if err != nil {
-		return ECGAlert{}, err
-	}
-	var a ECGAlert
-	if err := json.Unmarshal(r.Body, &a); err != nil {
-		return ECGAlert{}, fmt.Errorf("api.AlertHub: decode alert %s: %w", id, err)
-	}
-	return a, nil
+	a, _, err := loadJSON[ECGAlert](ctx, h.cfg.Store, alertKind, id, "no such alert", "告警不存在")
+	return a, err
 }
 
 // List returns stored alerts, newest first: at most limit (1–500), only
@@ -280,15 +270,10 @@ func (h *AlertHub) Ack(ctx context.Context, id, by, role, note string) (ECGAlert
 	var a ECGAlert
 	changed := false
 	err := h.cfg.Store.InTx(ctx, func(ctx context.Context, tx store.Store) error {
-		r, err := tx.Record(ctx, alertKind, id)
-		if clinic.ErrorCode(err) == clinic.CodeNotFound {
-			return clinic.NewError(clinic.CodeNotFound, "id", "no such alert", "告警不存在")
-		}
-		if err != nil {
+		var r store.Record
+		var err error
+		if a, r, err = loadJSON[ECGAlert](ctx, tx, alertKind, id, "no such alert", "告警不存在"); err != nil {
 			return err
-		}
-		if err := json.Unmarshal(r.Body, &a); err != nil {
-			return fmt.Errorf("api.AlertHub.Ack: decode alert %s: %w", id, err)
 		}
 		if a.AckedBy != "" {
 			return nil

@@ -445,15 +445,8 @@ func (e *ECG) saveState(ctx context.Context, tx store.Store, s *session, alerts 
 
 // loadState returns the saved state of a stream and its record version.
 func (e *ECG) loadState(ctx context.Context, id string) (StreamState, int, error) {
-	r, err := e.cfg.Store.Record(ctx, streamKind, id)
-	if err != nil {
-		return StreamState{}, 0, err
-	}
-	var st StreamState
-	if err := json.Unmarshal(r.Body, &st); err != nil {
-		return StreamState{}, 0, fmt.Errorf("api.ECG: decode stream state %s: %w", id, err)
-	}
-	return st, r.Version, nil
+	st, r, err := loadJSON[StreamState](ctx, e.cfg.Store, streamKind, id, "", "")
+	return st, r.Version, err
 }
 
 // stateFromStart builds the initial state of a stream from its start

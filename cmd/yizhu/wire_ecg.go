@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/yizhu-health/yizhu/agents"
 	"github.com/yizhu-health/yizhu/api"
 	"github.com/yizhu-health/yizhu/inference/ecg"
 	"github.com/yizhu-health/yizhu/internal/natsecg"
@@ -26,8 +25,8 @@ func wireECG(ctx context.Context, d *deps) (api.Feature, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ecg: %w", err)
 	}
-	spec := ecg.AnalyzeTool()
-	d.tools[spec.Name] = agents.Tool{Name: spec.Name, Description: spec.Description, Parameters: spec.Parameters, Call: spec.Call}
+	tool := ecg.AnalyzeTool()
+	d.tools[tool.Name] = tool
 
 	if d.cfg.NATSURL != "" {
 		nc, err := natsecg.Connect(d.cfg.NATSURL, "yizhu "+version, 10*time.Second)

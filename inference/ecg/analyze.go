@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/yizhu-health/yizhu/clinic"
 )
@@ -68,8 +70,11 @@ const (
 )
 
 // Analyze runs the streaming analyser over a whole record and returns its
-// report. It shares every step with Stream; the record is fed in 1 s
-// chunks and ctx is checked between them.
+// report. It shares every step with Stream: the report is what a Stream
+// fed the record in 1 s chunks gives, except that measurement sees a
+// second more of clean signal (analyzeHistoryS). The leads' detectors run
+// on up to GOMAXPROCS goroutines, ahead of fusion; ctx is checked between
+// blocks of a few seconds.
 func Analyze(ctx context.Context, rec Record) (Report, error) {
 	return AnalyzeWith(ctx, rec, Config{})
 }
@@ -80,6 +85,68 @@ func AnalyzeWith(ctx context.Context, rec Record, cfg Config) (Report, error) {
 	if err := rec.Validate(); err != nil {
 		return Report{}, err
 	}
+	cfg = recordConfig(rec, cfg)
+	// Detection may run up to two blocks (at most the record) ahead of
+	// fusion (see pipeline).
+	s, err := newStream(cfg, analyzeHistoryS, min(2*analyzeBlockS, float64(rec.Len())/rec.RateHz))
+	if err != nil {
+		return Report{}, err
+	}
+	n := rec.Len()
+	p := newPipeline(s, rec)
+	events := make([]Event, 0, n/int(rec.RateHz)*3+16)
+	// The detectors of different leads share nothing, so helpers (up to
+	// maxAnalyzeGoroutines−1, within GOMAXPROCS) and this goroutine run
+	// them block by block while this goroutine also fuses: fusion of
+	// block k overlaps detection of block k+1. Fusion replays each block
+	// sub-chunk by sub-chunk exactly as Stream.Process does.
+	helpers := min(s.nlead, runtime.GOMAXPROCS(0), maxAnalyzeGoroutines) - 1
+	var wg sync.WaitGroup
+	for range helpers {
+		wg.Go(p.help)
+	}
+	defer func() {
+		p.stop.Store(true)
+		p.signal()
+		wg.Wait()
+		s.release()
+		p.release()
+	}()
+	for k := range p.nblocks {
+		if err := ctx.Err(); err != nil {
+			return Report{}, clinic.Wrap(err, clinic.CodeUnavailable, "ECG analysis cancelled", "心电分析已取消")
+		}
+		// When no task is left, wait for those still running.
+		for !p.detected(k) {
+			if !p.claim() {
+				p.wait(func() bool { return p.detected(k) || p.claimable() })
+			}
+		}
+		outs := p.outs[k%2]
+		j := 0
+		p.subChunks(k, func(from, to int) {
+			for l := range s.nlead {
+				o := &outs[l]
+				lo := 0
+				if j > 0 {
+					lo = o.ends[j-1]
+				}
+				events = s.leadResult(events, l, o.beats[lo:o.ends[j]], o.q[j], o.qat[j])
+			}
+			s.n += int64(to - from)
+			s.syncViews()
+			events = s.afterSubChunk(events, false)
+			j++
+		})
+		p.fusedBlocks.Store(int32(k + 1))
+		p.signal()
+	}
+	events = s.Finish(events)
+	return s.report(rec, events), nil
+}
+
+// recordConfig is cfg with the fields AnalyzeWith takes from rec.
+func recordConfig(rec Record, cfg Config) Config {
 	cfg.RateHz = rec.RateHz
 	cfg.Leads = make([]string, len(rec.Leads))
 	for i, l := range rec.Leads {
@@ -89,86 +156,234 @@ func AnalyzeWith(ctx context.Context, rec Record, cfg Config) (Report, error) {
 	if cfg.Subject == "" {
 		cfg.Subject = rec.ID
 	}
-	s, err := newStream(cfg, analyzeBlockS)
-	if err != nil {
-		return Report{}, err
-	}
-	n := rec.Len()
-	step := int(analyzeBlockS * rec.RateHz)
-	sub := int(subChunk * s.fs)
-	events := make([]Event, 0, n/int(rec.RateHz)*3+16)
-	outs := make([]leadBlock, s.nlead)
-	perBlock := (step+sub-1)/sub + 1
-	ends := make([]int, s.nlead*perBlock)
-	qs := make([]Quality, s.nlead*perBlock)
-	qats := make([]int64, s.nlead*perBlock)
-	for l := range outs {
-		o := &outs[l]
-		o.beats = make([]Beat, 0, 8)
-		o.ends = ends[l*perBlock : l*perBlock : (l+1)*perBlock]
-		o.q = qs[l*perBlock : l*perBlock : (l+1)*perBlock]
-		o.qat = qats[l*perBlock : l*perBlock : (l+1)*perBlock]
-	}
-	// The detectors of different leads share nothing: workers (at most
-	// GOMAXPROCS, this goroutine among them) run them over each block in
-	// parallel, keeping what each sub-chunk gave; fusion and the rest are
-	// then replayed sub-chunk by sub-chunk exactly as Process does (the
-	// detector rings hold the extra block).
-	workers := min(s.nlead, runtime.GOMAXPROCS(0))
-	var off, end int
-	detect := func(w int) {
-		for l := w; l < s.nlead; l += workers {
-			outs[l].run(s.det[l], rec.Leads[l].Samples[off:end], sub)
-		}
-	}
-	start := make(chan struct{}, workers)
-	done := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Go(func() {
-			for range start {
-				detect(w)
-				done <- struct{}{}
-			}
-		})
-	}
-	defer func() {
-		close(start)
-		wg.Wait()
-	}()
-	for off = 0; off < n; off += step {
-		if err := ctx.Err(); err != nil {
-			return Report{}, clinic.Wrap(err, clinic.CodeUnavailable, "ECG analysis cancelled", "心电分析已取消")
-		}
-		end = min(off+step, n)
-		for w := 1; w < workers; w++ {
-			start <- struct{}{}
-		}
-		detect(0)
-		for w := 1; w < workers; w++ {
-			<-done
-		}
-		for k, from := 0, off; from < end; k, from = k+1, from+sub {
-			to := min(from+sub, end)
-			for l := range s.nlead {
-				o := &outs[l]
-				lo := 0
-				if k > 0 {
-					lo = o.ends[k-1]
-				}
-				events = s.leadResult(events, l, o.beats[lo:o.ends[k]], o.q[k], o.qat[k])
-			}
-			s.n += int64(to - from)
-			events = s.afterSubChunk(events, false)
-		}
-	}
-	events = s.Finish(events)
-	return s.report(rec, events), nil
+	return cfg
 }
 
-// analyzeBlockS is the block (seconds) Analyze runs the detectors over
-// at a time, ahead of fusion.
-const analyzeBlockS = 1.0
+// analyzeHistoryS is how much more clean-signal history (seconds) fusion
+// sees in Analyze than in a Stream. Analyze has always had this second
+// (its detectors used to run a 1 s block ahead in longer rings), and
+// measurement waits for as much history as it can get.
+const analyzeHistoryS = 1.0
+
+// Analyze feeds the record to the stream in chunks of analyzeChunkS
+// seconds (as a device would send it), and runs the detectors over blocks
+// of analyzeBlockChunks chunks at a time, ahead of fusion. Blocks are long
+// so that the goroutines meet rarely: on a busy machine every wait for
+// another thread can cost far more than the work in between.
+const (
+	analyzeChunkS      = 1.0
+	analyzeBlockChunks = 2
+	analyzeBlockS      = analyzeChunkS * analyzeBlockChunks
+)
+
+// pipeline schedules Analyze's detection tasks, one per lead and block,
+// over the goroutines that take part. Block k is opened once block k−1 is
+// all claimed and block k−2 is fused, so that detection stays within two
+// blocks of fusion and the detector rings still hold what fusion reads;
+// task (l, k) starts once (l, k−1) is done, since a detector is
+// sequential.
+type pipeline struct {
+	s        *Stream
+	rec      Record
+	sub      int // samples per sub-chunk (subChunk)
+	chunk    int // samples per chunk (analyzeChunkS)
+	blk      int // samples per block, whole chunks
+	nblocks  int
+	perBlock int            // capacity of the per-sub-chunk slices of outs
+	outs     [2][]leadBlock // by block parity
+	// next packs the next task: block in the high 32 bits, lead in the
+	// low; one counter, so a goroutine that finds a block exhausted can
+	// never disturb the claims of a later block.
+	next        atomic.Int64
+	leadBlocks  []atomic.Int32 // per lead: blocks detected
+	fusedBlocks atomic.Int32
+	stop        atomic.Bool
+	// A goroutine with nothing to do spins briefly, then sleeps on cond
+	// until signal (after a task or a fused block, when one sleeps), so
+	// that on a busy machine it does not hold a core the goroutine it
+	// waits for needs.
+	mu       sync.Mutex
+	cond     sync.Cond
+	sleepers atomic.Int32
+}
+
+// maxAnalyzeGoroutines bounds the goroutines one Analyze uses. Fusion is
+// sequential and detection may run at most two blocks ahead of it, so
+// more would mostly wait.
+const maxAnalyzeGoroutines = 4
+
+// spinWait is how long a waiting goroutine keeps polling (yielding to
+// other goroutines in between) before it sleeps: about the time fusion
+// takes over a block. A sleeping goroutine's thread idles its core, and
+// waking an idle core (of a virtual machine especially) can take longer
+// than the work it was waiting for; meanwhile the woken goroutine waits
+// on the waker's core instead of running beside it.
+const spinWait = 200 * time.Microsecond
+
+// pipelinePool recycles pipelines, with their per-block output buffers,
+// between analyses of records of the same shape.
+var pipelinePool sync.Pool // of *pipeline
+
+func newPipeline(s *Stream, rec Record) *pipeline {
+	n := rec.Len()
+	sub := int(subChunk * s.fs)
+	chunk := int(analyzeChunkS * s.fs)
+	blk := chunk * analyzeBlockChunks
+	perBlock := analyzeBlockChunks*((chunk+sub-1)/sub) + 1
+	if p, ok := pipelinePool.Get().(*pipeline); ok && len(p.leadBlocks) == s.nlead && p.perBlock == perBlock {
+		p.s, p.rec, p.sub, p.chunk, p.blk, p.nblocks = s, rec, sub, chunk, blk, (n+blk-1)/blk
+		p.next.Store(0)
+		for l := range p.leadBlocks {
+			p.leadBlocks[l].Store(0)
+		}
+		p.fusedBlocks.Store(0)
+		p.stop.Store(false)
+		return p
+	}
+	p := &pipeline{s: s, rec: rec, sub: sub, chunk: chunk, blk: blk, nblocks: (n + blk - 1) / blk, perBlock: perBlock,
+		leadBlocks: make([]atomic.Int32, s.nlead)}
+	p.cond.L = &p.mu
+	for i := range p.outs {
+		p.outs[i] = make([]leadBlock, s.nlead)
+		ends := make([]int, s.nlead*perBlock)
+		qs := make([]Quality, s.nlead*perBlock)
+		qats := make([]int64, s.nlead*perBlock)
+		for l := range p.outs[i] {
+			o := &p.outs[i][l]
+			o.beats = make([]Beat, 0, 8)
+			o.ends = ends[l*perBlock : l*perBlock : (l+1)*perBlock]
+			o.q = qs[l*perBlock : l*perBlock : (l+1)*perBlock]
+			o.qat = qats[l*perBlock : l*perBlock : (l+1)*perBlock]
+		}
+	}
+	return p
+}
+
+// release puts p back in pipelinePool once no goroutine uses it.
+func (p *pipeline) release() {
+	p.s, p.rec = nil, Record{}
+	pipelinePool.Put(p)
+}
+
+// help runs detection tasks until every block is claimed or Analyze
+// stops.
+func (p *pipeline) help() {
+	for !p.stop.Load() && int(p.next.Load()>>32) < p.nblocks {
+		if !p.claim() {
+			p.wait(func() bool {
+				return p.stop.Load() || p.claimable() || int(p.next.Load()>>32) >= p.nblocks
+			})
+		}
+	}
+}
+
+// wait returns once ready does, polling for up to spinWait before it
+// sleeps.
+func (p *pipeline) wait(ready func() bool) {
+	var start time.Time
+	for i := 0; ; i++ {
+		if ready() {
+			return
+		}
+		if i%16 == 0 {
+			if i == 0 {
+				start = time.Now()
+			} else if time.Since(start) > spinWait {
+				break
+			}
+		}
+		runtime.Gosched()
+	}
+	p.mu.Lock()
+	p.sleepers.Add(1)
+	for !ready() {
+		p.cond.Wait()
+	}
+	p.sleepers.Add(-1)
+	p.mu.Unlock()
+}
+
+// signal wakes the sleeping goroutines to re-check their conditions. A
+// goroutine counts itself as sleeping under mu before it checks its
+// condition, so either it sees the change or signal sees it.
+func (p *pipeline) signal() {
+	if p.sleepers.Load() == 0 {
+		return
+	}
+	p.mu.Lock()
+	p.cond.Broadcast()
+	p.mu.Unlock()
+}
+
+// claimable reports whether claim could find a task now.
+func (p *pipeline) claimable() bool {
+	v := p.next.Load()
+	k, l := int(v>>32), int(int32(v))
+	if k >= p.nblocks {
+		return false
+	}
+	return l < p.s.nlead || int(p.fusedBlocks.Load()) >= k
+}
+
+// claim runs one detection task and reports whether there was one.
+func (p *pipeline) claim() bool {
+	for {
+		v := p.next.Load()
+		k, l := int(v>>32), int(int32(v))
+		if k >= p.nblocks {
+			return false
+		}
+		if l >= p.s.nlead {
+			// Block k is claimed; open k+1 when allowed.
+			if int(p.fusedBlocks.Load()) < k || !p.next.CompareAndSwap(v, int64(k+1)<<32) {
+				return false
+			}
+			p.signal()
+			continue
+		}
+		if !p.next.CompareAndSwap(v, v+1) {
+			continue
+		}
+		// The lead's previous block may still be running elsewhere (it
+		// was claimed earlier).
+		p.wait(func() bool { return p.stop.Load() || int(p.leadBlocks[l].Load()) >= k })
+		if int(p.leadBlocks[l].Load()) < k {
+			// Analyze stopped (it panicked while running that block):
+			// leave the task, so that its deferred Wait returns.
+			return false
+		}
+		o := &p.outs[k%2][l]
+		o.reset()
+		d, x := p.s.det[l], p.rec.Leads[l].Samples
+		p.subChunks(k, func(from, to int) { o.add(d, x[from:to]) })
+		p.leadBlocks[l].Store(int32(k + 1))
+		p.signal()
+		return true
+	}
+}
+
+// subChunks calls fn with the sample range of each sub-chunk of block k
+// in order: the block's chunks, each cut into sub-chunks as
+// Stream.Process cuts a chunk.
+func (p *pipeline) subChunks(k int, fn func(from, to int)) {
+	end := min((k+1)*p.blk, p.rec.Len())
+	for c := k * p.blk; c < end; c += p.chunk {
+		ce := min(c+p.chunk, end)
+		for from := c; from < ce; from += p.sub {
+			fn(from, min(from+p.sub, ce))
+		}
+	}
+}
+
+// detected reports whether every lead has been detected through block k.
+func (p *pipeline) detected(k int) bool {
+	for l := range p.leadBlocks {
+		if int(p.leadBlocks[l].Load()) <= k {
+			return false
+		}
+	}
+	return true
+}
 
 // leadBlock is what one lead's detector gave over a block, per sub-chunk.
 type leadBlock struct {
@@ -178,15 +393,17 @@ type leadBlock struct {
 	qat   []int64
 }
 
-func (o *leadBlock) run(d *Detector, x []float32, sub int) {
+func (o *leadBlock) reset() {
 	o.beats, o.ends, o.q, o.qat = o.beats[:0], o.ends[:0], o.q[:0], o.qat[:0]
-	for from := 0; from < len(x); from += sub {
-		o.beats = d.Process(o.beats, x[from:min(from+sub, len(x))])
-		q, at := d.Quality()
-		o.ends = append(o.ends, len(o.beats))
-		o.q = append(o.q, q)
-		o.qat = append(o.qat, at)
-	}
+}
+
+// add runs d over one sub-chunk x and keeps what it gave.
+func (o *leadBlock) add(d *Detector, x []float32) {
+	o.beats = d.Process(o.beats, x)
+	q, at := d.Quality()
+	o.ends = append(o.ends, len(o.beats))
+	o.q = append(o.q, q)
+	o.qat = append(o.qat, at)
 }
 
 // report assembles the Report from the events of a whole record.
@@ -253,6 +470,7 @@ func (s *Stream) report(rec Record, events []Event) Report {
 	if r.Measurements != nil {
 		r.Findings = append(r.Findings, s.measureFindings(*r.Measurements, n)...)
 	}
+	r.Findings = append(r.Findings, s.interpretFindings(r.Measurements, n)...)
 	return r
 }
 

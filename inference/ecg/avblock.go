@@ -3,6 +3,9 @@ package ecg
 import (
 	"fmt"
 	"math"
+	"slices"
+
+	"github.com/yizhu-health/yizhu/clinic"
 )
 
 // Third-degree AV block: the atria and ventricles beat independently
@@ -17,7 +20,16 @@ import (
 // and the next QRS, on lead II when it is of good quality (else the first
 // good lead), as peaks of a second difference at the P-wave scale
 // (x[k] − (x[k−w] + x[k+w])/2, w = 50 ms), which is flat on slopes such
-// as a T wave's tail or baseline wander.
+// as a T wave's tail or baseline wander, taken after a moving average
+// over avPSmoothS. A P wave lasts 80–120 ms (AHA/ACCF/HRS 2009), so the
+// average keeps it while it flattens spikes and muscle noise, which
+// otherwise pass for small P waves; for the same reason a peak narrower
+// than avPMinWidthS at half its height is not a P wave. A P wave must
+// also stand out from the noise of the stretch: at least min_p_snr
+// times the standard deviation of the second difference there
+// (robustSD). Complete AV block is diagnosed only on P
+// waves so demonstrated; where the rate is slow and they cannot be,
+// the report says that P waves were not measurable instead.
 const (
 	avPHalfS    = 0.05  // half width of the P-wave second difference
 	avPMinGapS  = 0.20  // two P waves are at least this far apart
@@ -36,6 +48,9 @@ const (
 	// avPRClusterShare of them.
 	avPRCluster      = 0.04
 	avPRClusterShare = 0.5
+	avPSmoothS       = 0.02 // moving average before the P search
+	avPMinWidthS     = 0.03 // least width of a P wave at half its height
+	avPSeenShare     = 0.6  // share of RR intervals with a P wave seen
 )
 
 // avBlockRuleID is the ID of the third-degree AV block rule in the
@@ -53,6 +68,12 @@ type avState struct {
 	beats  int // beats searched in a row
 	buf    []float32
 	z      []float32
+	// searched and withP count, over the whole stream, the RR intervals
+	// searched for P waves and those in which one was found (the "P
+	// waves not measurable" note).
+	searched, withP int
+	// slowFrom and slowTo span the searched intervals without a P wave.
+	slowFrom, slowTo int64
 }
 
 func (a *avState) reset() { a.pN, a.pI, a.prN, a.prI, a.beats = 0, 0, 0, 0, 0 }
@@ -112,10 +133,11 @@ func (s *Stream) avBlock(dst []Event, prev, r int64) []Event {
 	}
 	x := av.buf[:n]
 	z := av.z[:n]
+	smoothP(x, z, max(1, int(avPSmoothS*fs/2)))
 	for k := w; k < n-w; k++ {
 		z[k] = x[k] - (x[k-w]+x[k+w])/2
 	}
-	minAmp := float32(rule.Params["min_p_mv"])
+	minAmp := max(float32(rule.Params["min_p_mv"]), float32(rule.Params["min_p_snr"])*robustSD(z[w:n-w], x[:n-2*w]))
 	gap := int(avPMinGapS * fs)
 	// Local extrema of |z| above the amplitude floor, at least gap apart,
 	// taken largest first.
@@ -145,6 +167,21 @@ func (s *Stream) avBlock(dst []Event, prev, r int64) []Event {
 		if best < 0 {
 			break
 		}
+		// A P wave lasts 80–120 ms: a peak narrower than avPMinWidthS at
+		// half its height is a spike or muscle noise.
+		a, b := best, best
+		for a > w && z[a-1]*sign >= bv/2 {
+			a--
+		}
+		for b < n-w-2 && z[b+1]*sign >= bv/2 {
+			b++
+		}
+		if float64(b-a+1)/fs < avPMinWidthS {
+			for k := a; k <= b; k++ {
+				z[k] = 0
+			}
+			continue
+		}
 		av.pushP(lo-int64(w)+int64(best), z[best])
 		minAmp = max(minAmp, bv/2)
 		lastP = max(lastP, lo-int64(w)+int64(best))
@@ -155,8 +192,15 @@ func (s *Stream) avBlock(dst []Event, prev, r int64) []Event {
 	// keep the P ring in time order for this interval
 	s.sortRecentP(lo)
 	pr := float32(-1)
+	av.searched++
 	if lastP >= 0 {
 		pr = float32(float64(r-lastP) / fs)
+		av.withP++
+	} else {
+		if av.slowTo == 0 {
+			av.slowFrom = prev
+		}
+		av.slowTo = r
 	}
 	av.pr[av.prI] = pr
 	av.prI = (av.prI + 1) % avPRRing
@@ -195,7 +239,7 @@ func (s *Stream) avDecide(dst []Event, rule *Rule, r int64, rr float64) []Event 
 	av := &s.rh.av
 	fs := s.fs
 	need := int(rule.Params["min_beats"])
-	if av.beats < need || av.pN < need/2 || !s.regularRR(need) {
+	if av.beats < need || av.pN < need/2 || !s.regularRR(need) || s.conducting(need) {
 		return dst
 	}
 	// P waves of the searched span, oldest last.
@@ -258,7 +302,16 @@ func (s *Stream) avDecide(dst []Event, rule *Rule, r int64, rr float64) []Event 
 		npr++
 	}
 	prRange := float64(hi-lo) * 1000
-	if npr < need/2 || prRange < rule.Params["min_pr_range_ms"] || float64(hi) < avMinPRSpan {
+	// The atria beat on through every RR interval: a P wave must have
+	// been seen in most of them, not in a few, which noise peaks fitted
+	// to a cycle by its multiples could also give.
+	seen := 0
+	for k := 0; k < min(av.prN, need); k++ {
+		if av.pr[(av.prI-1-k+2*avPRRing)%avPRRing] >= 0 {
+			seen++
+		}
+	}
+	if float64(seen) < avPSeenShare*float64(need) || npr < need/2 || prRange < rule.Params["min_pr_range_ms"] || float64(hi) < avMinPRSpan {
 		return dst
 	}
 	var tmp [avPRRing]float32
@@ -353,4 +406,90 @@ func (s *Stream) avLead() int {
 		}
 	}
 	return lead
+}
+
+// smoothP replaces x by its moving average over 2h+1 samples (shorter at
+// the ends), using tmp (len(x)) as scratch.
+func smoothP(x, tmp []float32, h int) {
+	n := len(x)
+	var sum float64
+	for k := 0; k < min(h, n); k++ {
+		sum += float64(x[k])
+	}
+	for k := range n {
+		if k+h < n {
+			sum += float64(x[k+h])
+		}
+		if k-h-1 >= 0 {
+			sum -= float64(x[k-h-1])
+		}
+		tmp[k] = float32(sum / float64(min(n-1, k+h)-max(0, k-h)+1))
+	}
+	copy(x, tmp)
+}
+
+// robustSD returns the noise level of z, the standard deviation that
+// its median absolute value implies for Gaussian noise (1.4826 × the
+// median), which P waves, a small part of the stretch, hardly move;
+// scratch (len(z)) is overwritten.
+func robustSD(z, scratch []float32) float32 {
+	if len(z) == 0 {
+		return 0
+	}
+	for i, v := range z {
+		scratch[i] = abs32(v)
+	}
+	slices.Sort(scratch)
+	return 1.4826 * scratch[len(z)/2]
+}
+
+// pWavesNotMeasurable is the share of searched RR intervals without a P
+// wave above which the report notes that P waves were not measurable at
+// slow rates.
+const pWavesNotMeasurable = 0.5
+
+// avFindings returns the "P waves not measurable" note when the rate was
+// slow enough for the AV-block search over at least min_beats intervals
+// and most of them showed no P wave that stood out from the noise: the
+// rhythm may then be sinus with low P waves, junctional or complete AV
+// block, and the reading doctor has to decide.
+func (s *Stream) avFindings() []Finding {
+	av := &s.rh.av
+	r := s.rules.rule("av_block_3")
+	if r == nil || float64(av.searched) < r.Params["min_beats"] ||
+		float64(av.searched-av.withP) <= pWavesNotMeasurable*float64(av.searched) {
+		return nil
+	}
+	return []Finding{{Code: "p_waves_not_measurable",
+		Title:    "P waves not measurable at a slow ventricular rate: AV conduction cannot be assessed",
+		TitleZH:  "心室率缓慢时 P 波无法辨认,房室传导无法评估",
+		Severity: clinic.SeverityInfo, Start: av.slowFrom, End: av.slowTo, Leads: []string{s.cfg.Leads[s.avLead()]},
+		Value: round3(float64(av.searched-av.withP) / float64(av.searched)), Unit: "share of slow RR intervals"}}
+}
+
+// avConductedShare is the share of recent beats whose P wave matches the
+// averaged beat's (see conducting) at which the atria count as
+// conducting.
+const avConductedShare = 0.25
+
+// conducting reports whether the atria are seen to conduct: the averaged
+// beat has a P wave at a fixed PR interval (Measurements.PRms > 0), which
+// averaging keeps only when P waves are time-locked to the QRS, and at
+// least avConductedShare of the last k beats show that P wave in its
+// place (beatHistory.pwave). In complete AV block the P waves fall at
+// random before each QRS and average away; in sinus rhythm with low,
+// noisy P waves averaging brings them out, however many noise peaks the
+// P-wave search picks up between beats.
+func (s *Stream) conducting(k int) bool {
+	if !s.measOK || s.meas.PRms == 0 {
+		return false
+	}
+	with := 0
+	k = min(k, s.hist.n)
+	for i := range k {
+		if s.hist.pwave[(s.hist.i-1-i+2*historyBeats)%historyBeats] == 1 {
+			with++
+		}
+	}
+	return float64(with) >= avConductedShare*float64(k)
 }

@@ -17,16 +17,49 @@ const (
 // beatHistory keeps the last historyBeats fused beats.
 type beatHistory struct {
 	sample [historyBeats]int64
+	fid    [historyBeats]int64   // fiducial aligned to the template (what the template adds)
+	corr   [historyBeats]float32 // QRS correlation with the template; NaN when there was none
 	label  [historyBeats]Label
 	width  [historyBeats]float32 // QRS width, ms
 	pwave  [historyBeats]int8    // 1 P wave like the template's, 0 none, −1 unknown
 	n, i   int
 }
 
-func (h *beatHistory) push(s int64, l Label, w float32, p int8) {
-	h.sample[h.i], h.label[h.i], h.width[h.i], h.pwave[h.i] = s, l, w, p
+func (h *beatHistory) push(s, fid int64, l Label, w, c float32, p int8) {
+	h.sample[h.i], h.fid[h.i], h.label[h.i], h.width[h.i], h.corr[h.i], h.pwave[h.i] = s, fid, l, w, c, p
 	h.i = (h.i + 1) % historyBeats
 	h.n = min(h.n+1, historyBeats)
+}
+
+// corrOf returns the template correlation recorded for the beat whose
+// aligned fiducial is fid (NaN when it had no template or is no longer
+// held).
+func (h *beatHistory) corrOf(fid int64) float32 {
+	for k := 0; k < h.n; k++ {
+		if j := (h.i - 1 - k + 2*historyBeats) % historyBeats; h.fid[j] == fid {
+			return h.corr[j]
+		}
+	}
+	return float32(math.NaN())
+}
+
+// neighbours returns the aligned fiducials of the normal beats nearest
+// before and after the beat whose fiducial is fid, at least minGap and at
+// most maxGap samples away, and whether each was found.
+func (h *beatHistory) neighbours(fid, minGap, maxGap int64) (prev, next int64, okPrev, okNext bool) {
+	for k := 0; k < h.n; k++ {
+		j := (h.i - 1 - k + 2*historyBeats) % historyBeats
+		if h.label[j] != LabelNormal {
+			continue
+		}
+		switch d := h.fid[j] - fid; {
+		case d >= minGap && d <= maxGap && (!okNext || h.fid[j] < next):
+			next, okNext = h.fid[j], true
+		case -d >= minGap && -d <= maxGap && (!okPrev || h.fid[j] > prev):
+			prev, okPrev = h.fid[j], true
+		}
+	}
+	return prev, next, okPrev, okNext
 }
 
 // at returns the k-th most recent beat (k = 0 newest).
@@ -35,7 +68,10 @@ func (h *beatHistory) at(k int) (int64, Label, float32) {
 	return h.sample[j], h.label[j], h.width[j]
 }
 
-// templates holds one averaged normal beat per lead, R at index pre.
+// templates holds one averaged normal beat per lead, R at index pre, cut
+// from the measurement signal (first-order baseline high-pass; see
+// cleaner), which everything measured on the templates inherits. Each beat is added with its own baseline removed (see beatBaseline), so
+// the template's PR segment sits at 0 whatever the baseline wander.
 type templates struct {
 	pre, post, length int
 	data              [][]float32
@@ -44,10 +80,23 @@ type templates struct {
 	scratch           []float32
 	sv                []float32
 	lead3             [3][]float32
+	// prOff is the start of the PR-segment window, relative to the
+	// fiducial, and prLen its length (samples): the 20 ms before QRS
+	// onset once the template is delineated, 80–60 ms before R until then.
+	prOff, prLen int
 }
+
+// prWindowS is the length of the PR-segment (isoelectric) window, and
+// prDefaultS where it starts, before R, until QRS onset is measured.
+const (
+	prWindowS  = 0.02
+	prDefaultS = 0.08
+)
 
 func newTemplates(nlead int, fs float64) templates {
 	t := templates{pre: int(tmplPre * fs), post: int(tmplPost * fs)}
+	t.prLen = max(2, int(prWindowS*fs))
+	t.prOff = -int(prDefaultS * fs)
 	t.length = t.pre + t.post
 	t.data = make([][]float32, nlead)
 	for i := range t.data {
@@ -70,7 +119,10 @@ func (s *Stream) fused(dst []Event, b Beat) []Event {
 	s.shift, s.fid = 0, b.Sample
 	width, corr, ok := s.qrsShape(b.Sample)
 	b.Label = s.label(b.Sample, width, corr, ok)
-	s.hist.push(b.Sample, b.Label, width, s.pWave())
+	if s.tmpl.count < 3 {
+		corr = float32(math.NaN())
+	}
+	s.hist.push(b.Sample, s.fid+int64(s.shift), b.Label, width, corr, s.pWave())
 	// A template seeded on an ectopic or badly aligned beat would label
 	// every later beat ventricular: twelve "ventricular" beats in a row
 	// below 100/min are not a tachycardia, so reseed the template.
@@ -97,7 +149,7 @@ func (s *Stream) fused(dst []Event, b Beat) []Event {
 
 // pWave reports whether the stretch 300–80 ms before the last beat's
 // fiducial matches the template's P wave (correlation ≥ 0.5 on the lead
-// with the largest template P): 1 yes, 0 no, −1 when the template has no
+// with the largest template P, both from the measurement signal): 1 yes, 0 no, −1 when the template has no
 // measurable P wave or the signal is not held.
 func (s *Stream) pWave() int8 {
 	if !s.measOK || s.meas.PRms == 0 || s.tmpl.count < 3 {
@@ -127,7 +179,7 @@ func (s *Stream) pWave() int8 {
 		return -1
 	}
 	seg := t.lead3[0][:hi-lo]
-	if !s.clean[best].ring.Copy(seg, s.fid-int64(t.pre-lo)) {
+	if !s.clean[best].meas.Copy(seg, s.fid-int64(t.pre-lo)) {
 		return -1
 	}
 	if pearson(seg, t.data[best][lo:hi]) >= 0.5 {
@@ -215,7 +267,8 @@ func (s *Stream) meanNormalRR() float32 {
 
 // qrsShape measures the QRS width (ms) of the beat at r from the spatial
 // velocity of the clean signal over usable leads, and its correlation with
-// the template over the three leads with the largest template QRS.
+// the template over the three leads with the largest template QRS (read
+// from the measurement signal, like the template it is compared with).
 func (s *Stream) qrsShape(r int64) (width, corr float32, ok bool) {
 	half := int(0.15 * s.fs)
 	n := 2*half + 1
@@ -269,7 +322,7 @@ func (s *Stream) qrsShape(r int64) (width, corr float32, ok bool) {
 	}
 	var segs [3][]float32
 	for i, l := range best {
-		if l < 0 || !s.clean[l].ring.Copy(s.tmpl.lead3[i][:span+2*maxShift], r-int64(w+maxShift)) {
+		if l < 0 || !s.clean[l].meas.Copy(s.tmpl.lead3[i][:span+2*maxShift], r-int64(w+maxShift)) {
 			continue
 		}
 		segs[i] = s.tmpl.lead3[i][:span+2*maxShift]
@@ -283,19 +336,7 @@ func (s *Stream) qrsShape(r int64) (width, corr float32, ok bool) {
 			}
 			x := segs[i][maxShift+sh : maxShift+sh+span]
 			t := s.tmpl.data[l][s.tmpl.pre-w : s.tmpl.pre+w+1]
-			var ma, mb float64
-			for k := range t {
-				ma += float64(x[k])
-				mb += float64(t[k])
-			}
-			ma /= float64(span)
-			mb /= float64(span)
-			for k := range t {
-				a, b := float64(x[k])-ma, float64(t[k])-mb
-				num += a * b
-				da += a * a
-				db += b * b
-			}
+			num, da, db = addCentredProducts(x[:len(t)], t, num, da, db)
 		}
 		if da > 0 && db > 0 {
 			if c := float32(num / math.Sqrt(da*db)); c > bestCorr {
@@ -344,17 +385,7 @@ func (s *Stream) bestLeads(mask uint32) [3]int {
 // least).
 func qrsBounds(sv []float32, c int, fs float64) (on, off, pk int) {
 	w := max(2, int(math.Round(0.012*fs)))
-	sm := func(k int) float32 {
-		var s float32
-		n := 0
-		for j := k - w/2; j <= k+w/2; j++ {
-			if j >= 0 && j < len(sv) {
-				s += sv[j]
-				n++
-			}
-		}
-		return s / float32(n)
-	}
+	sm := func(k int) float32 { return meanAround(sv, k, w) }
 	lo, hi := max(1, c-int(0.08*fs)), min(len(sv)-1, c+int(0.08*fs))
 	peak := float32(0)
 	pk = c
@@ -422,21 +453,34 @@ func (s *Stream) flushPending(dst []Event, final bool) []Event {
 	// Wait until every beat within the template span after r has been
 	// fused, so that a beat followed by a premature or ventricular beat
 	// inside its own span (which would smear that beat into the ST segment
-	// and T wave of the average) can be left out.
+	// and T wave of the average) can be left out; and, for the baseline
+	// under the beat, until the next beat has been fused too, or for as
+	// long as the measurement-signal ring still holds the beat's span.
 	lag := int64(t.post) + int64((MaxLatency+fuseSlack+fuseWindow)*s.fs)
+	wait := max(lag, int64(s.clean[0].meas.Cap()-t.pre-int(knotMarginS*s.fs)))
+	refN := int64(refractory * s.fs)
 	k := 0
 	for ; k < len(s.pend); k++ {
 		r := s.pend[k]
-		if r+lag > s.n && !(final && r+int64(t.post) <= s.n) {
+		ready := r+lag <= s.n && (s.lastFused > r+refN || r+wait <= s.n)
+		if !ready && !(final && r+int64(t.post) <= s.n) {
 			break
 		}
 		if s.pendLbl[k] != LabelNormal || s.intrudes(r) {
 			continue
 		}
+		prev, next, okPrev, okNext := s.hist.neighbours(r, refN, int64(maxKnotGapS*s.fs))
+		other, okOther := next, okNext
+		if !okNext {
+			other, okOther = prev, okPrev
+		}
+		if !s.typical(r, other, okOther) {
+			continue
+		}
 		mask, _ := s.usableLeads()
 		ok := true
 		for l := range s.nlead {
-			if mask&(1<<uint(l)) != 0 && !s.clean[l].ring.Copy(t.scratch, r-int64(t.pre)) {
+			if mask&(1<<uint(l)) != 0 && !s.clean[l].meas.Copy(t.scratch, r-int64(t.pre)) {
 				ok = false
 			}
 		}
@@ -446,12 +490,20 @@ func (s *Stream) flushPending(dst []Event, final bool) []Event {
 		t.count++
 		alpha := float32(1) / float32(min(t.count, templateBeats))
 		for l := range s.nlead {
-			if !s.clean[l].ring.Copy(t.scratch, r-int64(t.pre)) {
+			if !s.clean[l].meas.Copy(t.scratch, r-int64(t.pre)) {
 				continue
 			}
+			// The baseline polynomial by forward differences: b is its
+			// value at sample i, db the step to i+1, which grows by dd.
+			bl := s.beatBaseline(l, r, prev, next, okPrev, okNext)
+			x0 := float64(-t.pre)
+			b := bl.at(x0)
+			db, dd := bl.at(x0+1)-b, 2*bl.d2
 			d := t.data[l]
 			for i, v := range t.scratch {
-				d[i] += alpha * (v - d[i])
+				d[i] += alpha * (v - float32(b) - d[i])
+				b += db
+				db += dd
 			}
 		}
 		s.sinceMeas++
@@ -464,8 +516,160 @@ func (s *Stream) flushPending(dst []Event, final bool) []Event {
 	if t.count >= 3 && (s.sinceMeas >= 8 || (final && s.sinceMeas > 0) || (!s.measOK && s.sinceMeas > 0)) {
 		s.sinceMeas = 0
 		s.meas, s.measOK = s.measure(), true
-		t.width = float32(s.meas.QRSms)
+		t.width = float32(s.meas.qrsWidth12)
 		dst = s.onMeasure(dst)
 	}
 	return dst
+}
+
+// templateCorr is the least QRS correlation a beat needs to join the
+// template: with the template, or, while the template has fewer than three
+// beats, with the next normal beat (the previous one at the end of a
+// record). It keeps a narrow ectopic or
+// aberrant beat that passed as normal (early in a record nothing to
+// compare with labels it so) out of the average, where with exponential
+// averaging it would bias the ST levels for many beats.
+const templateCorr = 0.85
+
+// typical reports whether the beat at r may join the template (see
+// templateCorr); other is the neighbour to compare it with when there is
+// no template yet.
+func (s *Stream) typical(r, other int64, okOther bool) bool {
+	if c := s.hist.corrOf(r); c == c {
+		return c >= templateCorr
+	}
+	if !okOther {
+		return true
+	}
+	t := &s.tmpl
+	w := int(0.1 * s.fs)
+	n := 2*w + 1
+	a, b := t.lead3[0][:n], t.lead3[1][:n]
+	mask, _ := s.usableLeads()
+	var num, da, db float64
+	for l := range s.nlead {
+		if mask&(1<<uint(l)) == 0 || !s.clean[l].ring.Copy(a, r-int64(w)) || !s.clean[l].ring.Copy(b, other-int64(w)) {
+			continue
+		}
+		num, da, db = addCentredProducts(a, b, num, da, db)
+	}
+	if da == 0 || db == 0 {
+		return true
+	}
+	return num/math.Sqrt(da*db) >= templateCorr
+}
+
+// Baseline knots. A beat's baseline is drawn through the PR-segment
+// levels ("knots") of the beat and of its normal neighbours no more than
+// maxKnotGapS away; the flush waits for the next beat at most until the
+// ring holds only knotMarginS more than the beat's span.
+const (
+	maxKnotGapS = 2.0
+	knotMarginS = 0.3
+)
+
+// baseline is a polynomial of degree 0 to 2 through up to three knots,
+// in Newton form: y0 + d1·(x−x0) + d2·(x−x0)(x−x1), x in samples
+// relative to the beat's fiducial.
+type baseline struct {
+	x0, x1, y0, d1, d2 float64
+}
+
+func (b baseline) at(x float64) float64 {
+	return b.y0 + (x-b.x0)*(b.d1+b.d2*(x-b.x1))
+}
+
+// knot returns lead l's mean over the PR window of the beat whose aligned
+// fiducial is fid, and whether the ring still holds it.
+func (s *Stream) knot(l int, fid int64) (float64, bool) {
+	t := &s.tmpl
+	from := fid + int64(t.prOff)
+	var sum float64
+	for k := from; k < from+int64(t.prLen); k++ {
+		v, ok := s.clean[l].meas.Abs(k)
+		if !ok {
+			return 0, false
+		}
+		sum += float64(v)
+	}
+	return sum / float64(t.prLen), true
+}
+
+// beatBaseline returns the baseline of lead l under the beat at r: the
+// curve through the PR-segment levels of the previous normal beat, this
+// beat and the next normal beat (quadratic with all three, a line with
+// two, a constant with this beat's alone). Removing it beat by beat,
+// before averaging, is the PR-knot method of baseline estimation (Meyer
+// & Keiser, Comput Biomed Res 1977;10:459, there with cubic splines): it
+// takes out respiration and electrode drift under the ST segment without
+// filtering the ECG, so the ST level keeps its low-frequency content
+// (which a high-pass above 0.05 Hz would distort; Kligfield et al.,
+// Circulation 2007;115:1306).
+func (s *Stream) beatBaseline(l int, r, prev, next int64, okPrev, okNext bool) baseline {
+	c := float64(s.tmpl.prOff) + float64(s.tmpl.prLen-1)/2
+	var xs, ys [3]float64
+	m := 0
+	add := func(fid int64) {
+		if v, ok := s.knot(l, fid); ok {
+			xs[m], ys[m] = float64(fid-r)+c, v
+			m++
+		}
+	}
+	if okPrev {
+		add(prev)
+	}
+	add(r)
+	if okNext {
+		add(next)
+	}
+	var b baseline
+	switch m {
+	case 0:
+		return b
+	case 1:
+		b.y0 = ys[0]
+		return b
+	}
+	b.x0, b.x1, b.y0 = xs[0], xs[1], ys[0]
+	b.d1 = (ys[1] - ys[0]) / (xs[1] - xs[0])
+	if m == 3 {
+		d12 := (ys[2] - ys[1]) / (xs[2] - xs[1])
+		b.d2 = (d12 - b.d1) / (xs[2] - xs[0])
+	}
+	return b
+}
+
+// meanAround is the mean of sv over the w+1 samples centred on k (fewer at
+// the edges): the smoothing the QRS-bound searches apply to the velocity.
+func meanAround(sv []float32, k, w int) float32 {
+	var s float32
+	n := 0
+	for j := max(0, k-w/2); j <= k+w/2 && j < len(sv); j++ {
+		s += sv[j]
+		n++
+	}
+	if n == 0 {
+		return 0
+	}
+	return s / float32(n)
+}
+
+// addCentredProducts adds to num, da and db the sums Σab, Σa² and Σb² of a
+// and b (equal lengths) after removing each one's mean: the pieces of a
+// Pearson correlation pooled over several leads.
+func addCentredProducts(a, b []float32, num, da, db float64) (float64, float64, float64) {
+	var ma, mb float64
+	for i := range a {
+		ma += float64(a[i])
+		mb += float64(b[i])
+	}
+	ma /= float64(len(a))
+	mb /= float64(len(a))
+	for i := range a {
+		x, y := float64(a[i])-ma, float64(b[i])-mb
+		num += x * y
+		da += x * x
+		db += y * y
+	}
+	return num, da, db
 }

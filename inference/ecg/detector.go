@@ -2,6 +2,7 @@ package ecg
 
 import (
 	"math"
+	"sync"
 
 	"github.com/yizhu-health/yizhu/clinic"
 	"github.com/yizhu-health/yizhu/inference/ecg/dsp"
@@ -30,6 +31,15 @@ const WarmUp = 2.0 // seconds
 // discrimination within 360 ms by slope. Search-back is replaced by a
 // halved threshold once a beat is overdue, so that latency stays bounded.
 const (
+	// cleanLoHz is the corner of the baseline high-pass of both the clean
+	// and the measurement signal. The clean signal (detection) uses a
+	// second-order section; the measurement signal a first-order one,
+	// because after the IEC 60601-2-25 3 mV × 100 ms impulse the causal
+	// second-order section undershoots 0.13 mV, over the 0.1 mV that
+	// standard allows a diagnostic ECG, and first order leaves 0.09 mV
+	// (TestMeasurementSignalIECImpulseResponse). Detection keeps the
+	// second-order section so that its beats do not change.
+	cleanLoHz      = 0.05
 	bandLoHz       = 5.0
 	bandHiHz       = 15.0
 	mwiSeconds     = 0.150
@@ -37,7 +47,8 @@ const (
 	refractory     = 0.200
 	tWaveWindow    = 0.360
 	ringSeconds    = WarmUp + 0.5 // candidates held over the warm-up stay locatable
-	maxRingExtra   = 2.0          // bound on DetectorConfig.ringExtra
+	maxHistory     = 2.0          // bound on DetectorConfig.history
+	maxAhead       = 5.0          // bound on DetectorConfig.ahead
 	blockSeconds   = 1.0
 	rrAverageBeats = 8
 )
@@ -107,15 +118,36 @@ type Detector struct {
 	fs   float64
 	lead int
 
-	hp      dsp.Biquad // 0.05 Hz baseline high-pass
-	notch   dsp.Biquad // mains notch
-	lp      dsp.Biquad // 40 Hz low-pass
-	bp      dsp.Bandpass
-	der     dsp.Derivative
-	mwi     dsp.MovingSum
-	settled bool
+	hp    dsp.Biquad // 0.05 Hz baseline high-pass
+	notch dsp.Biquad // mains notch
+	lp    dsp.Biquad // 40 Hz low-pass
+	// The measurement signal's sections: a first-order 0.05 Hz
+	// high-pass (b2 = a2 = 0), then the notch and low-pass above with
+	// their own states.
+	mhp, mnotch, mlp dsp.Biquad
+	bpHP             dsp.Biquad // 5 Hz high-pass of the QRS band
+	bpLP             dsp.Biquad // 15 Hz low-pass of the QRS band
+	settled          bool
+	// Coefficients of the six sections, copied out of them so that the
+	// filter loops read them as memory operands through one pointer and
+	// keep only the states in registers (much faster in Go than holding
+	// all 25 coefficients in locals, which spills).
+	coef [6]section
 
-	raw, xb *dsp.Ring // raw input and clean (diagnostic-band) signal
+	// Five-point derivative (dsp.Derivative) and moving-window
+	// integration (dsp.MovingSum), kept inline so that the feature loop
+	// holds its state in registers; same arithmetic as those types.
+	derScale       float32
+	dx1, dx2       float32
+	dx3, dx4       float32
+	mwiWin         []float32
+	mwiI, mwiSteps int
+	mwiSum, mwiInv float64
+
+	raw, xb *dsp.Ring  // raw input and clean (diagnostic-band) signal
+	xm      *dsp.Ring  // measurement signal (see NewDetector)
+	pool    *[]float32 // backing of raw, xb and xm when taken from ringPool
+	viewCap int        // capacity of the owner's views of xb and xm (see Stream.syncViews)
 
 	n       int64 // samples seen
 	last    float32
@@ -162,16 +194,42 @@ type DetectorConfig struct {
 	Lead int
 	// MainsHz is the powerline frequency to notch out: 50 (default) or 60.
 	MainsHz float64
-	// ringExtra lengthens the signal rings (seconds), so that Analyze can
-	// run the detectors a block ahead of fusion.
-	ringExtra float64
+	// history lengthens the clean-signal history the owner reads through
+	// views (seconds beyond ringSeconds; see viewCap).
+	history float64
+	// ahead lengthens the rings (seconds) so that the detector can run
+	// that far ahead of the owner's views (Analyze runs the detectors
+	// on other goroutines, ahead of fusion).
+	ahead float64
+	// pooled takes the ring buffers from ringPool; the owner gives them
+	// back with release.
+	pooled bool
 }
 
-// NewDetector returns a detector for one lead. The clean signal it keeps
-// (the diagnostic band: 0.05 Hz high-pass after Kligfield et al.,
-// Circulation 2007;115:1306, a mains notch and a 40 Hz low-pass) is what
-// Stream measures beats on. It returns an invalid *clinic.Error for a rate
-// outside [MinRateHz, MaxRateHz] or mains other than 50 or 60 Hz.
+// ringPool recycles the ring buffers of Analyze's detectors: seconds of
+// signal per lead, which would otherwise be most of what an analysis
+// allocates and what the garbage collector has to chase.
+var ringPool sync.Pool // of *[]float32
+
+// release gives a pooled detector's ring buffers back; the detector must
+// not be used afterwards.
+func (d *Detector) release() {
+	if d.pool != nil {
+		ringPool.Put(d.pool)
+		d.pool, d.raw, d.xb, d.xm = nil, nil, nil, nil
+	}
+}
+
+// NewDetector returns a detector for one lead. It keeps two filtered
+// copies of its input, both in the diagnostic band (0.05 Hz high-pass
+// after Kligfield et al., Circulation 2007;115:1306, a mains notch and a
+// 40 Hz low-pass) and differing only in the high-pass: the clean signal
+// (second order), which detection and fusion read, and the measurement
+// signal (first order, which meets the IEC 60601-2-25 / AAMI EC11
+// low-frequency impulse limits; see cleanLoHz), which Stream builds its
+// templates, ST levels, Q waves and intervals on. It returns an invalid
+// *clinic.Error for a rate outside [MinRateHz, MaxRateHz] or mains other
+// than 50 or 60 Hz.
 func NewDetector(cfg DetectorConfig) (*Detector, error) {
 	fs := cfg.RateHz
 	if !(fs >= MinRateHz && fs <= MaxRateHz) {
@@ -185,18 +243,24 @@ func NewDetector(cfg DetectorConfig) (*Detector, error) {
 	if mains != 50 && mains != 60 {
 		return nil, clinic.NewError(clinic.CodeInvalid, "mains_hz", "mains frequency must be 50 or 60 Hz", "工频须为 50 或 60 Hz")
 	}
-	ring := int(math.Ceil((ringSeconds + max(0, min(cfg.ringExtra, maxRingExtra))) * fs))
+	// The owner sees viewCap samples of history; the rings also hold the
+	// block (detBlock) the detector filters ahead of the sample it
+	// evaluates, and how far the detector may run ahead of the owner.
+	viewCap := int(math.Ceil((ringSeconds + max(0, min(cfg.history, maxHistory))) * fs))
+	ring := viewCap + detBlock + int(math.Ceil(max(0, min(cfg.ahead, maxAhead))*fs))
 	d := &Detector{
 		fs:       fs,
 		lead:     cfg.Lead,
-		hp:       dsp.NewHighpass(fs, 0.05),
+		viewCap:  viewCap,
+		hp:       dsp.NewHighpass(fs, cleanLoHz),
 		notch:    dsp.NewNotch(fs, mains, dsp.PowerlineQ),
 		lp:       dsp.NewLowpass(fs, 40),
-		bp:       dsp.NewBandpass(fs, bandLoHz, bandHiHz),
-		der:      dsp.NewDerivative(fs),
-		mwi:      dsp.NewMovingSum(int(math.Round(mwiSeconds * fs))),
-		raw:      dsp.NewRing(ring),
-		xb:       dsp.NewRing(ring),
+		mhp:      dsp.NewHighpass1(fs, cleanLoHz),
+		bpHP:     dsp.NewHighpass(fs, bandLoHz),
+		bpLP:     dsp.NewLowpass(fs, bandHiHz),
+		derScale: float32(fs / 8),
+		mwiWin:   make([]float32, int(math.Round(mwiSeconds*fs))),
+		mwiInv:   1 / float64(int(math.Round(mwiSeconds*fs))),
 		hold:     int64(math.Round(holdSeconds * fs)),
 		mwiN:     int64(math.Round(mwiSeconds * fs)),
 		refN:     int64(math.Round(refractory * fs)),
@@ -206,13 +270,43 @@ func NewDetector(cfg DetectorConfig) (*Detector, error) {
 		lastBeat: -1 << 40,
 		lastR:    -1 << 40,
 	}
+	if cfg.pooled {
+		p, _ := ringPool.Get().(*[]float32)
+		if p == nil || cap(*p) < 3*ring {
+			b := make([]float32, 3*ring)
+			p = &b
+		}
+		d.pool = p
+		d.raw, d.xb = dsp.NewRingOn((*p)[:ring]), dsp.NewRingOn((*p)[ring:2*ring])
+		d.xm = dsp.NewRingOn((*p)[2*ring : 3*ring])
+	} else {
+		d.raw, d.xb, d.xm = dsp.NewRing(ring), dsp.NewRing(ring), dsp.NewRing(ring)
+	}
+	d.mnotch, d.mlp = d.notch, d.lp
+	for i, f := range []*dsp.Biquad{&d.hp, &d.notch, &d.lp, &d.bpHP, &d.bpLP, &d.mhp} {
+		c := &d.coef[i]
+		c.b0, c.b1, c.b2, c.a1, c.a2 = f.Coefs()
+	}
 	d.resetBlock()
 	return d, nil
 }
 
+// section holds the coefficients of one biquad (see dsp.Biquad).
+type section struct{ b0, b1, b2, a1, a2 float64 }
+
+// Indices of the sections in Detector.coef.
+const (
+	secHP = iota
+	secNotch
+	secLP
+	secBandHP
+	secBandLP
+	secMeasHP
+)
+
 // StateBytes returns the memory the detector holds, in bytes.
 func (d *Detector) StateBytes() int {
-	return int(sizeofDetector) + 4*(d.raw.Cap()+d.xb.Cap()+d.mwi.Len())
+	return int(sizeofDetector) + 4*(d.raw.Cap()+d.xb.Cap()+d.xm.Cap()+len(d.mwiWin))
 }
 
 // Quality returns the class of the last completed block and the sample
@@ -222,12 +316,21 @@ func (d *Detector) Quality() (Quality, int64) { return d.quality, d.qualityStart
 // Samples returns the number of samples processed.
 func (d *Detector) Samples() int64 { return d.n }
 
+// detBlock is the most samples the detector filters at a time. Each stage
+// (front end, QRS feature, peak logic) runs over a block in its own tight
+// loop with its state in registers and the block in stack buffers.
+const detBlock = 64
+
 // Process filters src (one lead, in mV) and appends the beats whose
 // decision fell in this chunk to dst, returning it. NaN and ±Inf samples
 // count as lead-off and are held at the last finite value.
 func (d *Detector) Process(dst []Beat, src []float32) []Beat {
-	for _, x := range src {
-		dst = d.step(dst, x)
+	var raw, xb, feat [detBlock]float32
+	for len(src) > 0 {
+		// A block never crosses the end of a quality block.
+		k := min(len(src), detBlock, int(d.blockLen)-d.blockN)
+		dst = d.block(dst, src[:k], raw[:k], xb[:k], feat[:k])
+		src = src[k:]
 	}
 	return dst
 }
@@ -235,67 +338,225 @@ func (d *Detector) Process(dst []Beat, src []float32) []Beat {
 // ProcessInt16 is Process for raw ADC samples: x_mV = (adc − baseline)/gain.
 func (d *Detector) ProcessInt16(dst []Beat, src []int16, gain, baseline float32) []Beat {
 	inv := 1 / gain
-	for _, a := range src {
-		dst = d.step(dst, (float32(a)-baseline)*inv)
+	var buf [detBlock]float32
+	for len(src) > 0 {
+		k := min(len(src), detBlock)
+		for i, a := range src[:k] {
+			buf[i] = (float32(a) - baseline) * inv
+		}
+		dst = d.Process(dst, buf[:k])
+		src = src[k:]
 	}
 	return dst
 }
 
-func (d *Detector) step(dst []Beat, x float32) []Beat {
-	bad := false
-	if x != x || x > 1e6 || x < -1e6 {
-		x, bad = d.last, true
-	}
-	d.last = x
-	d.raw.Push(x)
+// block runs the detector over src (at most detBlock samples, within one
+// quality block); raw, xb and feat are scratch of the same length.
+func (d *Detector) block(dst []Beat, src, raw, xb, feat []float32) []Beat {
 	if !d.settled {
+		x := src[0]
+		if x != x || x > 1e6 || x < -1e6 {
+			x = d.last
+		}
 		d.hp.Settle(float64(x))
+		d.mhp.Settle(float64(x))
 		d.settled = true
 	}
-	y1 := d.notch.Step(d.hp.Step(float64(x)))
-	y2 := d.lp.Step(y1)
-	d.quality1(x, bad, y1-y2) // above 40 Hz: muscle noise
-	xb := float32(y2)
-	d.xb.Push(xb)
-	s := d.der.Step(d.bp.Step(xb))
-	f := d.mwi.Step(s * s)
-	n := d.n
-	d.n++
+	d.frontEnd(src, raw, xb)
+	d.raw.PushSlice(raw)
+	d.xb.PushSlice(xb)
+	// The measurement signal goes through feat as scratch: the feature
+	// overwrites it below and reads only xb.
+	d.measure(raw, feat)
+	d.xm.PushSlice(feat)
+	if int64(d.blockN) >= d.blockLen {
+		d.closeQualityBlock(d.n + int64(len(src)))
+	}
+	d.feature(xb, feat)
+	return d.peaks(dst, feat)
+}
 
-	// f1 is a local maximum at n−1.
-	if d.f1 > d.f2 && d.f1 >= f {
-		if !d.candOK || d.f1 > d.candVal {
-			d.candOK, d.candVal, d.candIdx = true, d.f1, n-1
+// frontEnd sanitises src into raw (non-finite or absurd samples held at
+// the last good value and counted), filters it to the diagnostic band in
+// xb (0.05 Hz high-pass, mains notch, 40 Hz low-pass; float64 state) and
+// adds both to the quality block: raw extremes and how often they recur,
+// and the energy the low-pass removes (above 40 Hz: muscle noise).
+func (d *Detector) frontEnd(src, raw, xb []float32) {
+	raw = raw[:len(src)]
+	xb = xb[:len(src)]
+	h, nt, lp := &d.coef[secHP], &d.coef[secNotch], &d.coef[secLP]
+	hz1, hz2 := d.hp.State()
+	nz1, nz2 := d.notch.State()
+	lz1, lz2 := d.lp.State()
+	last, invalid := d.last, d.invalid
+	bmin, bmax, bminN, bmaxN := d.bmin, d.bmax, d.bminN, d.bmaxN
+	hf := d.hfSum
+	for i, x := range src {
+		if x != x || x > 1e6 || x < -1e6 {
+			x = last
+			invalid++
+		}
+		last = x
+		raw[i] = x
+		v := float64(x)
+		y0 := h.b0*v + hz1
+		hz1 = h.b1*v - h.a1*y0 + hz2
+		hz2 = h.b2*v - h.a2*y0
+		y1 := nt.b0*y0 + nz1
+		nz1 = nt.b1*y0 - nt.a1*y1 + nz2
+		nz2 = nt.b2*y0 - nt.a2*y1
+		y2 := lp.b0*y1 + lz1
+		lz1 = lp.b1*y1 - lp.a1*y2 + lz2
+		lz2 = lp.b2*y1 - lp.a2*y2
+		h := y1 - y2
+		hf += h * h
+		xb[i] = float32(y2)
+		if x > bmax {
+			bmax, bmaxN = x, 1
+		} else if x == bmax {
+			bmaxN++
+		}
+		if x < bmin {
+			bmin, bminN = x, 1
+		} else if x == bmin {
+			bminN++
 		}
 	}
-	d.f2, d.f1 = d.f1, f
-	if d.candOK && n-d.candIdx >= d.hold {
-		d.candOK = false
-		c := candidate{d.candVal, d.candIdx}
-		if !d.warm {
-			if d.npend < len(d.pending) {
-				d.pending[d.npend] = c
-				d.npend++
-			} else if i := d.smallestPending(); c.val > d.pending[i].val {
-				d.pending[i] = c
+	d.hp.SetState(hz1, hz2)
+	d.notch.SetState(nz1, nz2)
+	d.lp.SetState(lz1, lz2)
+	d.last, d.invalid = last, invalid
+	d.bmin, d.bmax, d.bminN, d.bmaxN = bmin, bmax, bminN, bmaxN
+	d.hfSum = hf
+	d.blockN += len(src)
+}
+
+// measure filters the sanitised input raw into the measurement signal
+// xm: first-order 0.05 Hz high-pass, then the same mains notch and 40 Hz
+// low-pass as the clean signal, with their own float64 states.
+func (d *Detector) measure(raw, xm []float32) {
+	xm = xm[:len(raw)]
+	h, nt, lp := &d.coef[secMeasHP], &d.coef[secNotch], &d.coef[secLP]
+	hz1, _ := d.mhp.State()
+	nz1, nz2 := d.mnotch.State()
+	lz1, lz2 := d.mlp.State()
+	for i, x := range raw {
+		v := float64(x)
+		y0 := h.b0*v + hz1
+		hz1 = h.b1*v - h.a1*y0
+		y1 := nt.b0*y0 + nz1
+		nz1 = nt.b1*y0 - nt.a1*y1 + nz2
+		nz2 = nt.b2*y0 - nt.a2*y1
+		y2 := lp.b0*y1 + lz1
+		lz1 = lp.b1*y1 - lp.a1*y2 + lz2
+		lz2 = lp.b2*y1 - lp.a2*y2
+		xm[i] = float32(y2)
+	}
+	d.mhp.SetState(hz1, 0)
+	d.mnotch.SetState(nz1, nz2)
+	d.mlp.SetState(lz1, lz2)
+}
+
+// feature computes the Pan–Tompkins feature of the clean signal xb into
+// f: 5–15 Hz band-pass, five-point derivative, squaring and moving-window
+// integration (a float64 running sum, recomputed from the window every
+// eighth wrap so that rounding cannot accumulate).
+func (d *Detector) feature(xb, f []float32) {
+	f = f[:len(xb)]
+	p, q := &d.coef[secBandHP], &d.coef[secBandLP]
+	pz1, pz2 := d.bpHP.State()
+	qz1, qz2 := d.bpLP.State()
+	scale, x1, x2, x3, x4 := d.derScale, d.dx1, d.dx2, d.dx3, d.dx4
+	win, wi, sum, inv := d.mwiWin, d.mwiI, d.mwiSum, d.mwiInv
+	for i, v := range xb {
+		u := float64(v)
+		y := p.b0*u + pz1
+		pz1 = p.b1*u - p.a1*y + pz2
+		pz2 = p.b2*u - p.a2*y
+		w := q.b0*y + qz1
+		qz1 = q.b1*y - q.a1*w + qz2
+		qz2 = q.b2*y - q.a2*w
+		b := float32(w)
+		s := scale * (b + 2*x1 - 2*x3 - x4)
+		x4, x3, x2, x1 = x3, x2, x1, b
+		sq := s * s
+		if wi >= len(win) {
+			wi = 0
+		}
+		sum += float64(sq) - float64(win[wi])
+		win[wi] = sq
+		wi++
+		if wi == len(win) {
+			d.mwiSteps++
+			if d.mwiSteps&7 == 0 {
+				var t float64
+				for _, e := range win {
+					t += float64(e)
+				}
+				sum = t
 			}
-			d.warmMax = max(d.warmMax, c.val)
-		} else {
-			dst = d.evaluate(dst, c, n)
+		}
+		f[i] = float32(sum * inv)
+	}
+	d.bpHP.SetState(pz1, pz2)
+	d.bpLP.SetState(qz1, qz2)
+	d.dx1, d.dx2, d.dx3, d.dx4 = x1, x2, x3, x4
+	d.mwiI, d.mwiSum = wi, sum
+}
+
+// peaks runs the decision logic over the feature f of the samples
+// d.n … d.n+len(f)−1: local maxima become candidates, a candidate is
+// decided once no larger one follows within the hold time, and candidates
+// of the warm-up are kept until it ends.
+func (d *Detector) peaks(dst []Beat, f []float32) []Beat {
+	// The per-sample state lives in locals; evaluate and endWarmUp use
+	// none of it.
+	f1, f2 := d.f1, d.f2
+	candOK, candVal, candIdx := d.candOK, d.candVal, d.candIdx
+	hold := d.hold
+	decayAfter, decayEvery := 2*int64(d.fs), int64(d.fs)/4
+	n := d.n
+	for _, v := range f {
+		// f1 is a local maximum at n−1.
+		if f1 > f2 && f1 >= v && (!candOK || f1 > candVal) {
+			candOK, candVal, candIdx = true, f1, n-1
+		}
+		f2, f1 = f1, v
+		if candOK && n-candIdx >= hold {
+			candOK = false
+			c := candidate{candVal, candIdx}
+			if !d.warm {
+				if d.npend < len(d.pending) {
+					d.pending[d.npend] = c
+					d.npend++
+				} else if i := d.smallestPending(); c.val > d.pending[i].val {
+					d.pending[i] = c
+				}
+				d.warmMax = max(d.warmMax, c.val)
+			} else {
+				dst = d.evaluate(dst, c, n)
+			}
+		}
+		n++
+		if !d.warm {
+			if n < d.warmN {
+				continue
+			}
+			dst = d.endWarmUp(dst, n-1)
+		}
+		// With no beat for 2 s, let the signal level fall so that a
+		// detector fooled by an artefact recovers (halving per second).
+		if n-1-d.lastBeat > decayAfter {
+			d.sinceDecay++
+			if d.sinceDecay >= decayEvery {
+				d.sinceDecay = 0
+				d.spk *= 0.84
+			}
 		}
 	}
-	if !d.warm && d.n >= d.warmN {
-		dst = d.endWarmUp(dst, n)
-	}
-	// With no beat for 2 s, let the signal level fall so that a detector
-	// fooled by an artefact recovers (halving per second).
-	if d.warm && n-d.lastBeat > 2*int64(d.fs) {
-		d.sinceDecay++
-		if d.sinceDecay >= int64(d.fs)/4 {
-			d.sinceDecay = 0
-			d.spk *= 0.84
-		}
-	}
+	d.n = n
+	d.f1, d.f2 = f1, f2
+	d.candOK, d.candVal, d.candIdx = candOK, candVal, candIdx
 	return dst
 }
 
@@ -365,14 +626,15 @@ func (d *Detector) evaluate(dst []Beat, c candidate, now int64) []Beat {
 	delay := int64(math.Round(0.02 * d.fs))
 	hi := c.idx - delay/2
 	lo := c.idx - d.mwiN - delay
+	// Largest step between consecutive held samples in [lo−1, hi].
 	var maxSlope float32
-	prev, okPrev := d.xb.Abs(lo - 1)
-	for k := lo; k <= hi; k++ {
-		v, ok := d.xb.Abs(k)
-		if ok && okPrev {
+	var buf [winMax]float32
+	if seg, _ := d.xb.Window(buf[:], lo-1, hi); len(seg) > 1 {
+		prev := seg[0]
+		for _, v := range seg[1:] {
 			maxSlope = max(maxSlope, abs32(v-prev))
+			prev = v
 		}
-		prev, okPrev = v, ok
 	}
 	maxSlope *= float32(d.fs)
 	// T-wave window: 360 ms (Pan & Tompkins), widened to 45 % of the
@@ -404,84 +666,92 @@ func (d *Detector) evaluate(dst []Beat, c candidate, now int64) []Beat {
 	return append(dst, Beat{Sample: r, Reported: now, AmplitudeMV: amp, Slope: maxSlope, Lead: d.lead})
 }
 
+// winMax bounds the look-back windows the detector copies out of its
+// rings (at most 0.25 s, at the highest rate).
+const winMax = MaxRateHz / 4
+
 // locateR returns the index and value of the largest absolute deviation
 // of the clean signal in [lo, hi] from its value at lo (a local
 // baseline, since the clean signal keeps slow wander).
 func (d *Detector) locateR(lo, hi int64) (int64, float32, bool) {
-	best, bestAbs := int64(-1), float32(-1)
-	var val float32
-	ref, okRef := d.xb.Abs(lo)
-	if !okRef {
+	var buf [winMax]float32
+	seg, from := d.xb.Window(buf[:], lo, hi)
+	if len(seg) == 0 || from != lo {
 		return -1, 0, false
 	}
-	for k := lo; k <= hi; k++ {
-		v, ok := d.xb.Abs(k)
-		if !ok {
-			continue
-		}
+	ref := seg[0]
+	best, bestAbs := -1, float32(-1)
+	var val float32
+	for i, v := range seg {
 		v -= ref
 		a := v
 		if a < 0 {
 			a = -a
 		}
 		if a > bestAbs {
-			best, bestAbs, val = k, a, v
+			best, bestAbs, val = i, a, v
 		}
 	}
-	return best, val, best >= 0
+	return from + int64(best), val, true
 }
 
 // artefact reports whether the raw signal around r is flat, clipped or a
 // step (electrode pop, lead-off transition) rather than a QRS complex.
 func (d *Detector) artefact(r int64) bool {
 	w := int64(0.1 * d.fs)
+	m := int64(0.02 * d.fs)
 	lo, hi := r-w, r+w
-	var mn, mx float32 = math.MaxFloat32, -math.MaxFloat32
-	cnt := 0
-	for k := lo; k <= hi; k++ {
-		v, ok := d.raw.Abs(k)
-		if !ok {
-			continue
+	var buf [winMax]float32
+	// One copy covers the window and the 20 ms stretches either side.
+	seg, from := d.raw.Window(buf[:], lo-m, hi+m)
+	part := func(a, b int64) []float32 { // held samples in [a, b]
+		a, b = max(a, from), min(b, from+int64(len(seg))-1)
+		if b < a {
+			return nil
 		}
-		cnt++
+		return seg[a-from : b-from+1]
+	}
+	win := part(lo, hi)
+	if len(win) == 0 {
+		return true
+	}
+	var mn, mx float32 = math.MaxFloat32, -math.MaxFloat32
+	for _, v := range win {
 		mn, mx = min(mn, v), max(mx, v)
 	}
-	if cnt == 0 || mx-mn < flatRangeMV {
+	if mx-mn < flatRangeMV {
 		return true
 	}
 	atRail := 0
-	for k := lo; k <= hi; k++ {
-		if v, ok := d.raw.Abs(k); ok && (v == mn || v == mx) {
+	for _, v := range win {
+		if v == mn || v == mx {
 			atRail++
 		}
 	}
-	if float32(atRail) >= clipShare*float32(cnt) && cnt > 10 {
+	if float32(atRail) >= clipShare*float32(len(win)) && len(win) > 10 {
 		return true
 	}
 	// Step: the level 100 ms before and after differ by more than a QRS
 	// returns to (mean of 20 ms stretches).
-	m := int64(0.02 * d.fs)
-	pre, okPre := d.meanRaw(lo-m, lo)
-	post, okPost := d.meanRaw(hi, hi+m)
+	pre, okPre := mean32(part(lo-m, lo))
+	post, okPost := mean32(part(hi, hi+m))
 	if okPre && okPost && math.Abs(float64(post-pre)) > stepArtifactMV {
 		return true
 	}
 	return false
 }
 
-func (d *Detector) meanRaw(lo, hi int64) (float32, bool) {
+// mean32 returns the mean of x, summed in float32 in order, and whether x
+// is not empty.
+func mean32(x []float32) (float32, bool) {
 	var s float32
-	n := 0
-	for k := lo; k <= hi; k++ {
-		if v, ok := d.raw.Abs(k); ok {
-			s += v
-			n++
-		}
+	for _, v := range x {
+		s += v
 	}
-	if n == 0 {
+	if len(x) == 0 {
 		return 0, false
 	}
-	return s / float32(n), true
+	return s / float32(len(x)), true
 }
 
 func (d *Detector) resetBlock() {
@@ -492,29 +762,9 @@ func (d *Detector) resetBlock() {
 	d.invalid = 0
 }
 
-// quality1 adds one raw sample and its content above 40 Hz to the current
-// quality block.
-func (d *Detector) quality1(x float32, bad bool, h float64) {
-	if bad {
-		d.invalid++
-	}
-	switch {
-	case x > d.bmax:
-		d.bmax, d.bmaxN = x, 1
-	case x == d.bmax:
-		d.bmaxN++
-	}
-	switch {
-	case x < d.bmin:
-		d.bmin, d.bminN = x, 1
-	case x == d.bmin:
-		d.bminN++
-	}
-	d.hfSum += h * h
-	d.blockN++
-	if int64(d.blockN) < d.blockLen {
-		return
-	}
+// closeQualityBlock classifies the quality block that ends before sample
+// end and starts the next.
+func (d *Detector) closeQualityBlock(end int64) {
 	rng := d.bmax - d.bmin
 	n := float32(d.blockN)
 	hfRMS := math.Sqrt(d.hfSum / float64(d.blockN))
@@ -527,6 +777,6 @@ func (d *Detector) quality1(x float32, bad bool, h float64) {
 		q = QualityNoisy
 	}
 	d.quality = q
-	d.qualityStart = d.n + 1 - int64(d.blockN)
+	d.qualityStart = end - int64(d.blockN)
 	d.resetBlock()
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/yizhu-health/yizhu/clinic"
+	"github.com/yizhu-health/yizhu/inference/ecg/dsp"
 )
 
 // Rhythm is a rhythm class. The sinus classes mean a regular rhythm with
@@ -92,6 +93,7 @@ type rhythmState struct {
 
 	hrLowSince, hrHighSince int64
 	vfWins                  int
+	vfQuiet                 int // windows in a row that did not meet the VF test
 	vfStart                 int64
 	lastVFCheck             int64
 	gapBad                  bool
@@ -108,6 +110,9 @@ func newRhythmState() rhythmState {
 
 type alertState struct {
 	active map[string]bool
+	// longQTc counts consecutive measurements with the QTc at or above
+	// the long_qtc_ront limit.
+	longQTc int
 }
 
 func newAlertState(*Rules) alertState { return alertState{active: map[string]bool{}} }
@@ -183,7 +188,11 @@ func (s *Stream) onBeat(dst []Event, b Beat, width float32) []Event {
 	// of the previous beat's T wave (coupling interval < QT).
 	// One alert per stretch of long QTc: it re-arms when a measurement
 	// finds the QTc below the limit again (onMeasure).
+	// The QTc must have stayed long over min_measurements consecutive
+	// measurements (each a fresh average of up to 8 beats), so that one
+	// template disturbed by ectopy or noise cannot raise it.
 	if r := s.rules.rule("long_qtc_ront"); r != nil && b.Label == LabelVentricular && s.measOK && rr > 0 &&
+		float64(s.alerts.longQTc) >= r.Params["min_measurements"] &&
 		s.meas.QTcBazettMs >= r.Params["min_qtc_ms"] && float64(rr)*1000/fs < s.meas.QTms && !s.alerts.active["long_qtc_ront"] {
 		s.alerts.active["long_qtc_ront"] = true
 		dst = s.raise(dst, r, b.Sample-rr, b.Sample, s.goodLeadNames(),
@@ -475,32 +484,167 @@ func (s *Stream) rhythmTick(dst []Event) []Event {
 	return dst
 }
 
-// vfCheck looks at the last 2 s of the first good lead: fibrillation
-// waves leave little isoelectric line (most samples above a fifth of the
-// peak), cross zero 5–24 times a second (VF 150–500/min) and are not a
-// regular narrow-QRS rhythm below 200/min nor a regular rhythm below
-// 240/min (monomorphic VT is organised; flutter waves at 250/min and more
-// count as ventricular flutter).
+// vfCheck looks at the last 2 s of every lead that is not off. On each,
+// after drift suppression (vfWave), fibrillation waves leave little
+// isoelectric line (most samples above a fifth of the peak) and cross
+// zero 5–24 times a second (VF 150–500/min). Ventricular fibrillation
+// is a rhythm of the whole heart, so it shows on every lead at once,
+// whereas muscle and motion artefact usually disturbs one lead or some:
+// more than half of the leads not off must show it (with one lead, that
+// lead; with two, both), at least one of them of good quality, the
+// lead-agreement principle of multi-channel
+// false-alarm suppression (Li & Clifford, J Electrocardiol
+// 2012;45:596–603; Clifford et al., Physiol Meas 2016;37:E5–E23, the
+// PhysioNet/CinC 2015 challenge on false ICU arrhythmia alarms). A
+// regular narrow-QRS rhythm below 200/min or any regular rhythm below
+// 240/min is organised, not fibrillation (monomorphic VT is organised;
+// flutter waves at 250/min and more count as ventricular flutter).
+//
+// A noisy lead votes by its waveform like any other: muscle and motion
+// artefact are common during an arrest, and two noisy limb electrodes
+// make all six limb leads noisy, so counting noisy leads as votes
+// against would let artefact hide a true fibrillation.
 func (s *Stream) vfCheck(dst []Event) []Event {
 	rh := &s.rh
 	fs := s.fs
-	lead := -1
-	for l, q := range s.lastQ {
-		if q == QualityGood {
-			lead = l
-			break
-		}
-	}
 	n := int(vfWindowS * fs)
 	buf := s.vfBuf
-	if lead < 0 || n > len(buf) || !s.clean[lead].ring.Copy(buf[:n], s.n-int64(n)) {
+	recent := s.lastFused > s.n-int64(fs)
+	organised := recent && ((s.hist.n >= 5 && !s.rh.irregular && s.hist.width[(s.hist.i+historyBeats-1)%historyBeats] < 110 && s.recentHR(4) < 200) ||
+		(s.regularRR(6) && s.recentHR(6) < 240))
+	// Fibrillation has no discrete QRS complexes (AHA/ACCF/HRS 2009
+	// recommendations for the standardization and interpretation of the
+	// ECG): two or more beats in the window whose QRS matches the
+	// template as closely as a beat must to join it are organised
+	// activity, whatever disturbs the leads between them.
+	matched := 0
+	for k := 0; k < s.hist.n; k++ {
+		j := (s.hist.i - 1 - k + 2*historyBeats) % historyBeats
+		if s.hist.sample[j] < s.n-int64(n) {
+			break
+		}
+		if c := s.hist.corr[j]; c == c && c >= templateCorr {
+			matched++
+		}
+	}
+	// The waveform test runs only when the beats leave fibrillation
+	// possible, and stops once a majority of the leads can no longer
+	// show it (it is the costliest step of the stream at normal rates
+	// otherwise).
+	usable, goodHits, hits := 0, 0, 0
+	var zc float64
+	var leads []string
+	if !organised && matched < 2 {
+		for _, q := range s.lastQ {
+			if q != QualityLeadOff {
+				usable++
+			}
+		}
+		misses := 0
+		for l, q := range s.lastQ {
+			if q == QualityLeadOff {
+				continue
+			}
+			if 2*(usable-misses) <= usable {
+				break // a majority is out of reach
+			}
+			if n > len(buf) || !s.clean[l].ring.Copy(buf[:n], s.n-int64(n)) {
+				misses++
+				continue
+			}
+			if st := vfWave(buf[:n], fs); st.fibrillatory() {
+				hits++
+				if q == QualityGood {
+					goodHits++
+				}
+				zc = max(zc, st.zcRate)
+				leads = append(leads, s.cfg.Leads[l])
+			} else {
+				misses++
+			}
+		}
+	}
+	if goodHits == 0 || 2*hits <= usable {
+		// One window that looks organised inside an episode (a run of
+		// fibrillation waves regular enough to pass for beats) does not
+		// end it: two in a row do, as two windows start it.
+		rh.vfQuiet++
+		if rh.vfWins >= 2 && rh.vfQuiet < 2 {
+			return dst
+		}
 		rh.vfWins = 0
+		s.alerts.active["vf"] = false
 		return dst
 	}
-	x := buf[:n]
+	rh.vfQuiet = 0
+	rh.vfWins++
+	if rh.vfWins == 1 {
+		rh.vfStart = s.n - int64(n)
+	}
+	if rh.vfWins >= 2 && rh.cur != RhythmVF {
+		rh.cur, rh.curStart = RhythmVF, rh.vfStart
+		dst = append(dst, Event{Kind: EventRhythm, Rhythm: RhythmChange{Sample: rh.vfStart, Type: RhythmVF}})
+	}
+	if r := s.rules.rule("vf"); r != nil && !s.alerts.active["vf"] && float64(s.n-rh.vfStart) >= r.Params["min_duration_s"]*fs {
+		s.alerts.active["vf"] = true
+		dst = s.raise(dst, r, rh.vfStart, s.n, leads,
+			map[string]float64{"duration_s": round3(float64(s.n-rh.vfStart) / fs), "wave_rate_per_min": math.Round(zc * 30),
+				"leads_fibrillating": float64(hits), "leads_not_off": float64(usable)},
+			fmt.Sprintf("fibrillatory waves at about %.0f/min for %.1f s on %d of %d leads", zc*30, float64(s.n-rh.vfStart)/fs, hits, usable))
+	}
+	return dst
+}
+
+// vfStats are the fibrillation statistics of one lead's window.
+type vfStats struct {
+	peak   float32 // largest deviation from the mean, mV
+	share  float64 // share of samples beyond a fifth of peak
+	zcRate float64 // zero crossings per second
+}
+
+// fibrillatory reports whether the statistics are those of
+// fibrillation or flutter waves.
+func (v vfStats) fibrillatory() bool {
+	return v.peak >= vfMinAmpMV && v.share >= vfShare && v.zcRate >= vfMinZC && v.zcRate <= vfMaxZC
+}
+
+// vfDriftHz is the drift-suppression high-pass of the VF statistics:
+// the pre-processing of the VF detectors compared by Amann et al.
+// (BioMed Eng OnLine 2005;4:60) removes what lies below 1 Hz, so that
+// baseline wander under small QRS complexes (the clean signal keeps
+// everything above 0.05 Hz) is not taken for waves that never return to
+// an isoelectric line.
+const vfDriftHz = 1.0
+
+// vfRateHz is the rate the VF statistics are computed at: fibrillation
+// waves lie below 10 Hz and the clean signal below 40 Hz, so every k-th
+// sample with fs/k at least vfRateHz keeps what the statistics count,
+// at a fraction of the cost.
+const vfRateHz = 125.0
+
+// vfWave computes the fibrillation statistics of x (modified in place):
+// drift suppression, then the share of samples away from the mean and
+// the zero-crossing rate, on every k-th sample (see vfRateHz).
+func vfWave(x []float32, fs float64) vfStats {
+	k := max(1, int(fs/vfRateHz))
+	n := 0
+	for i := 0; i < len(x); i += k {
+		x[n] = x[i]
+		n++
+	}
+	x = x[:n]
+	if n < 2 {
+		return vfStats{}
+	}
+	rate := fs / float64(k)
+	// Start the high-pass from rest: shift the window to begin at 0 so
+	// that the filter sees no step.
+	x0 := x[0]
+	hp := dsp.NewHighpass(rate, vfDriftHz)
 	var mean float32
-	for _, v := range x {
-		mean += v
+	for i, v := range x {
+		x[i] = float32(hp.Step(float64(v - x0)))
+		mean += x[i]
 	}
 	mean /= float32(n)
 	var peak float32
@@ -519,31 +663,7 @@ func (s *Stream) vfCheck(dst []Event) []Event {
 		}
 		prev = d
 	}
-	zcRate := float64(zc) / vfWindowS
-	recent := s.lastFused > s.n-int64(fs)
-	organised := recent && ((s.hist.n >= 5 && !s.rh.irregular && s.hist.width[(s.hist.i+historyBeats-1)%historyBeats] < 110 && s.recentHR(4) < 200) ||
-		(s.regularRR(6) && s.recentHR(6) < 240))
-	vf := peak >= vfMinAmpMV && float64(above) >= vfShare*float64(n) && zcRate >= vfMinZC && zcRate <= vfMaxZC && !organised
-	if !vf {
-		rh.vfWins = 0
-		s.alerts.active["vf"] = false
-		return dst
-	}
-	rh.vfWins++
-	if rh.vfWins == 1 {
-		rh.vfStart = s.n - int64(n)
-	}
-	if rh.vfWins >= 2 && rh.cur != RhythmVF {
-		rh.cur, rh.curStart = RhythmVF, rh.vfStart
-		dst = append(dst, Event{Kind: EventRhythm, Rhythm: RhythmChange{Sample: rh.vfStart, Type: RhythmVF}})
-	}
-	if r := s.rules.rule("vf"); r != nil && !s.alerts.active["vf"] && float64(s.n-rh.vfStart) >= r.Params["min_duration_s"]*fs {
-		s.alerts.active["vf"] = true
-		dst = s.raise(dst, r, rh.vfStart, s.n, []string{s.cfg.Leads[lead]},
-			map[string]float64{"duration_s": round3(float64(s.n-rh.vfStart) / fs), "wave_rate_per_min": math.Round(zcRate * 30)},
-			fmt.Sprintf("fibrillatory waves at about %.0f/min for %.1f s", zcRate*30, float64(s.n-rh.vfStart)/fs))
-	}
-	return dst
+	return vfStats{peak: peak, share: float64(above) / float64(n), zcRate: float64(zc) / (float64(n) / rate)}
 }
 
 // regularRR reports whether the last k RR intervals are within 15 % of
@@ -571,8 +691,13 @@ func abs32(v float32) float32 {
 // onMeasure evaluates the rules that read the averaged beat: STEMI, and
 // re-arms the R-on-T alert once the QTc is back below its limit.
 func (s *Stream) onMeasure(dst []Event) []Event {
-	if r := s.rules.rule("long_qtc_ront"); r != nil && s.meas.QTcBazettMs < r.Params["min_qtc_ms"] {
-		s.alerts.active["long_qtc_ront"] = false
+	if r := s.rules.rule("long_qtc_ront"); r != nil {
+		if s.meas.QTcBazettMs < r.Params["min_qtc_ms"] {
+			s.alerts.active["long_qtc_ront"] = false
+			s.alerts.longQTc = 0
+		} else {
+			s.alerts.longQTc++
+		}
 	}
 	r := s.rules.rule("st_elevation")
 	if r == nil {
@@ -592,7 +717,9 @@ func (s *Stream) onMeasure(dst []Event) []Event {
 		parts = append(parts, fmt.Sprintf("%s %+.2f mV", l, vals["st_j_mv_"+l]))
 	}
 	start := max(0, s.n-int64(10*s.fs))
-	return s.raise(dst, r, start, s.n, leads, vals, "ST elevation at the J point: "+strings.Join(parts, ", "))
+	// "J point" rather than "elevation": with a wide QRS a concordant
+	// V1–V3 depression qualifies too (signed values say which).
+	return s.raise(dst, r, start, s.n, leads, vals, "ST deviation at the J point meeting the STEMI criteria: "+strings.Join(parts, ", "))
 }
 
 // contiguous lists the pairs of anatomically contiguous leads (4th UDMI:
@@ -627,18 +754,54 @@ func stemiThresholdMV(lead string, r *Rule, sex clinic.Sex, age int) float64 {
 // stemi returns the leads (canonical names) that meet the ST-elevation
 // criterion in at least min_contiguous_leads contiguous leads, with their
 // values.
+//
+// With a QRS of 120 ms or more (bundle-branch block, conduction delay)
+// the ST segment is displaced by the conduction delay itself, away from
+// the main QRS deflection, and the 4th UDMI's ST criteria do not apply as
+// they stand. A lead then counts as the modified Sgarbossa rule (Smith et
+// al., Ann Emerg Med 2012;60:766–776, after Sgarbossa et al., N Engl J Med
+// 1996;334:481–487) lets it: concordant ST elevation (in a lead whose QRS
+// is predominantly positive) at the usual cut-off, the first Sgarbossa
+// criterion; discordant elevation (LeadST.Discordant) only when it is
+// also at least discordant_st_s_ratio of the depth of the lead's S wave.
+// Secondary ST elevation discordant to a deep S wave, as in the lateral
+// leads of right bundle-branch block, is not a STEMI pattern (the report
+// notes it, see stSecondaryFinding). ST depression of at least
+// wide_qrs_v1v3_depression_mm in V1, V2 or V3 where the wide QRS is
+// predominantly negative (so the depression is concordant, not the
+// expected secondary change) is a STEMI pattern on its own, the second
+// Sgarbossa criterion; in right bundle-branch block V1–V3 are
+// predominantly positive and their secondary ST depression does not count.
 func stemi(st []LeadST, r *Rule, sex clinic.Sex, age int, good map[string]bool) ([]string, map[string]float64) {
+	return stemiLeads(st, r, sex, age, good, false)
+}
+
+// stemiLeads is stemi; with anyDirection, discordant ST elevation counts
+// like concordant (the plain 4th UDMI cut-offs).
+func stemiLeads(st []LeadST, r *Rule, sex clinic.Sex, age int, good map[string]bool, anyDirection bool) ([]string, map[string]float64) {
 	elevated := map[string]float64{}
+	ratio := r.Params["discordant_st_s_ratio"]
 	for _, x := range st {
 		c := canonicalLead(x.Lead)
 		if c == "" || c == "aVR" || !good[x.Lead] {
 			continue
 		}
-		if x.JmV >= stemiThresholdMV(c, r, sex, age) {
+		if x.JmV >= stemiThresholdMV(c, r, sex, age) && (anyDirection || !x.Discordant || x.JmV >= -ratio*x.SmV) {
 			elevated[c] = x.JmV
 		}
 	}
 	hit := map[string]bool{}
+	if !anyDirection {
+		for _, x := range st {
+			switch c := canonicalLead(x.Lead); c {
+			case "V1", "V2", "V3":
+				if x.Discordant && good[x.Lead] && x.JmV <= -0.1*r.Params["wide_qrs_v1v3_depression_mm"] {
+					hit[c], elevated[c] = true, x.JmV
+				}
+			}
+		}
+	}
+	concordantDepression := len(hit) > 0
 	for _, p := range contiguous {
 		_, a := elevated[p[0]]
 		_, b := elevated[p[1]]
@@ -646,7 +809,7 @@ func stemi(st []LeadST, r *Rule, sex clinic.Sex, age int, good map[string]bool) 
 			hit[p[0]], hit[p[1]] = true, true
 		}
 	}
-	if float64(len(hit)) < r.Params["min_contiguous_leads"] {
+	if !concordantDepression && float64(len(hit)) < r.Params["min_contiguous_leads"] {
 		return nil, nil
 	}
 	var leads []string
@@ -656,6 +819,11 @@ func stemi(st []LeadST, r *Rule, sex clinic.Sex, age int, good map[string]bool) 
 			leads = append(leads, name)
 			vals["st_j_mv_"+name] = elevated[name]
 			vals["threshold_mv_"+name] = round3(stemiThresholdMV(name, r, sex, age))
+			for _, x := range st {
+				if canonicalLead(x.Lead) == name && x.Discordant {
+					vals["s_mv_"+name] = x.SmV
+				}
+			}
 		}
 	}
 	return leads, vals

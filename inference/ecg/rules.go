@@ -34,14 +34,14 @@ type Rules struct {
 
 // ruleParams lists, per kind the engine implements, the params it needs.
 var ruleParams = map[string][]string{
-	"st_elevation":  {"default_mm", "v2v3_male_40_plus_mm", "v2v3_male_under_40_mm", "v2v3_female_mm", "v2v3_unknown_mm", "min_contiguous_leads"},
+	"st_elevation":  {"default_mm", "v2v3_male_40_plus_mm", "v2v3_male_under_40_mm", "v2v3_female_mm", "v2v3_unknown_mm", "min_contiguous_leads", "discordant_st_s_ratio", "wide_qrs_v1v3_depression_mm"},
 	"vt_sustained":  {"min_rate_bpm", "min_duration_s"},
 	"vf":            {"min_duration_s"},
 	"pause":         {"min_pause_s"},
 	"hr_low":        {"below_bpm", "min_duration_s"},
 	"hr_high":       {"above_bpm", "min_duration_s"},
-	"long_qtc_ront": {"min_qtc_ms"},
-	"av_block_3":    {"max_ventricular_rate_bpm", "min_atrial_ventricular_ratio", "min_pr_range_ms", "min_beats", "min_p_mv"},
+	"long_qtc_ront": {"min_qtc_ms", "min_measurements"},
+	"av_block_3":    {"max_ventricular_rate_bpm", "min_atrial_ventricular_ratio", "min_pr_range_ms", "min_beats", "min_p_mv", "min_p_snr"},
 }
 
 // DefaultRules returns the embedded rule set (rules.json). It is parsed

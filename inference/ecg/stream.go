@@ -114,9 +114,16 @@ type Stream struct {
 	alerts alertState
 }
 
-// cleaner gives the stream read access to a detector's clean signal.
+// cleaner gives the stream read access to a detector's clean and
+// measurement signals: views of the detector's rings as of the stream's
+// position (syncViews), so that what the stream reads does not depend on
+// how far ahead the detector runs (Analyze runs it ahead on another
+// goroutine). Detection, fusion, QRS width, rhythm and AV-block analysis
+// read ring; the templates (and through them ST, J, Q waves and
+// intervals), and the beat-to-template comparisons, read meas.
 type cleaner struct {
-	ring *dsp.Ring
+	ring *dsp.Ring // clean signal (second-order 0.05 Hz high-pass)
+	meas *dsp.Ring // measurement signal (first-order 0.05 Hz high-pass)
 }
 
 type cluster struct {
@@ -128,10 +135,13 @@ type cluster struct {
 // New returns a Stream. It returns an invalid *clinic.Error for a rate
 // outside [MinRateHz, MaxRateHz], no leads or more than MaxLeads, a mains
 // frequency other than 50 or 60, or a bad rule set.
-func New(cfg Config) (*Stream, error) { return newStream(cfg, 0) }
+func New(cfg Config) (*Stream, error) { return newStream(cfg, 0, 0) }
 
-// newStream is New with detector rings ringExtra seconds longer.
-func newStream(cfg Config, ringExtra float64) (*Stream, error) {
+// newStream is New with history seconds more clean-signal history than
+// a Stream's and detector rings that let the detectors run ahead seconds
+// in front of the stream's position, taken from ringPool when ahead > 0
+// (give them back with release).
+func newStream(cfg Config, history, ahead float64) (*Stream, error) {
 	if !(cfg.RateHz >= MinRateHz && cfg.RateHz <= MaxRateHz) {
 		return nil, clinic.NewError(clinic.CodeInvalid, "sampling_rate", "sampling rate must be between 125 and 1000 Hz", "采样率须在 125–1000 Hz 之间")
 	}
@@ -158,13 +168,18 @@ func newStream(cfg Config, ringExtra float64) (*Stream, error) {
 	fs := cfg.RateHz
 	s := &Stream{cfg: cfg, fs: fs, rules: rules, clock: clock, nlead: len(cfg.Leads), lastFused: -1 << 40}
 	for i, name := range cfg.Leads {
-		d, err := NewDetector(DetectorConfig{RateHz: fs, Lead: i, MainsHz: cfg.MainsHz, ringExtra: ringExtra})
+		d, err := NewDetector(DetectorConfig{RateHz: fs, Lead: i, MainsHz: cfg.MainsHz, history: history, ahead: ahead, pooled: ahead > 0})
 		if err != nil {
+			s.release()
 			return nil, err
 		}
 		s.det = append(s.det, d)
 		s.canon = append(s.canon, canonicalLead(name))
-		s.clean = append(s.clean, cleaner{ring: d.xb})
+		views := new([2]dsp.Ring) // one allocation for both views
+		c := cleaner{ring: &views[0], meas: &views[1]}
+		d.xb.View(c.ring, 0, d.viewCap)
+		d.xm.View(c.meas, 0, d.viewCap)
+		s.clean = append(s.clean, c)
 	}
 	s.lastQ = make([]Quality, s.nlead)
 	s.lastQAt = make([]int64, s.nlead)
@@ -183,11 +198,29 @@ func newStream(cfg Config, ringExtra float64) (*Stream, error) {
 	return s, nil
 }
 
+// syncViews points the clean- and measurement-signal views at the
+// stream's position: what each detector's rings held when it had
+// processed s.n samples, limited to the stream's history.
+func (s *Stream) syncViews() {
+	for l, d := range s.det {
+		d.xb.View(s.clean[l].ring, s.n, d.viewCap)
+		d.xm.View(s.clean[l].meas, s.n, d.viewCap)
+	}
+}
+
+// release gives pooled detector buffers back (see newStream); the
+// stream must not be used afterwards.
+func (s *Stream) release() {
+	for _, d := range s.det {
+		d.release()
+	}
+}
+
 // StateBytes returns the bytes of analysis state the stream holds.
 func (s *Stream) StateBytes() int {
 	b := 0
 	for i := range s.det {
-		b += s.det[i].StateBytes() + 8
+		b += s.det[i].StateBytes() + 16 + 2*int(unsafe.Sizeof(dsp.Ring{})) // detector; pointers to and views of the clean and measurement signals
 	}
 	b += 4*(cap(s.rh.av.buf)+cap(s.rh.av.z)) + int(unsafe.Sizeof(avState{}))
 	b += s.tmpl.bytes() + 4*len(s.vfBuf) + cap(s.clusters)*24 + cap(s.beatBuf)*40 + historyBeats*24 + 1024
@@ -222,6 +255,7 @@ func (s *Stream) Process(dst []Event, chunk [][]float32) ([]Event, error) {
 			dst = s.lead(dst, l, chunk[l][off:end])
 		}
 		s.n += int64(end - off)
+		s.syncViews()
 		dst = s.afterSubChunk(dst, false)
 	}
 	return dst, nil

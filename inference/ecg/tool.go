@@ -13,18 +13,6 @@ import (
 	"github.com/yizhu-health/yizhu/clinic"
 )
 
-// ToolSpec is an agent tool in pieces, so that this package need not
-// import the agents runtime: the wiring turns it into agents.Tool{Name,
-// Description, Parameters, Call} (as rag.ToolSpec).
-type ToolSpec struct {
-	Name        string
-	Description string
-	// Parameters is the JSON Schema of the arguments object.
-	Parameters map[string]any
-	// Call decodes and validates the arguments and runs the tool.
-	Call func(ctx context.Context, args json.RawMessage) (any, error)
-}
-
 // AnalyzeToolName is the name of the analysis tool.
 const AnalyzeToolName = "ecg.analyze"
 
@@ -114,9 +102,9 @@ type ToolAlert struct {
 // given as sample arrays (see ToolArgs) and returns a ToolResult. Bad
 // arguments give invalid *clinic.Error values the runtime can show to the
 // model; it never panics on input.
-func AnalyzeTool() ToolSpec {
+func AnalyzeTool() clinic.Tool {
 	v := validator.New(validator.WithRequiredStructEnabled())
-	return ToolSpec{
+	return clinic.Tool{
 		Name: AnalyzeToolName,
 		Description: "Analyse an ECG (1–16 leads, 125–1000 Hz, up to 60 s, samples in mV): beats, rhythm, " +
 			"HR/PR/QRS/QT/QTc, ST levels and critical values (危急值: STEMI, VT, VF, asystole/pause ≥3 s, " +

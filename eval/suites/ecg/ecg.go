@@ -17,7 +17,17 @@
 //   - ST elevation, on records whose header says the patient was admitted
 //     with myocardial infarction (PTB "Reason for admission: Myocardial
 //     infarction"): the share flagged with the STEMI critical value or an
-//     st_elevation finding;
+//     st_elevation finding; and, as a specificity check, how many of the
+//     12-lead challenge records whose header diagnoses ("Dx:", SNOMED CT
+//     codes or CPSC 2018 labels) name neither ST elevation, myocardial
+//     infarction nor ischaemia are flagged all the same (st.no_ste_*);
+//   - infarction, on the same records: the share of MI records flagged by
+//     ST elevation or by Q waves of infarction (q_wave_infarction, 4th
+//     UDMI), mi.flagged_rate, with the Q waves measured on each noted;
+//     and the Q-wave flags on records whose diagnoses name no MI
+//     (q_wave.no_mi_*);
+//   - critical values: how many of each rule were raised over all
+//     records (critical.<rule id>), each listed in the notes;
 //   - false alarms, on records whose header says "False alarm" (PhysioNet
 //     Challenge 2015): how many raise a VT, VF or asystole/pause critical
 //     value (the gate wants none);
@@ -99,11 +109,16 @@ type recordResult struct {
 	scored   bool // has beat annotations
 	af       *metrics.EpisodeStats
 	mi       bool // header: admitted with MI
+	noSTE    bool // header: diagnoses given, none of them ST elevation, MI or ischaemia
 	stFlag   bool
-	alarm    bool // header: false alarm
-	nonAF    bool // header: CPSC 2021 class "non atrial fibrillation"
+	qFlag    bool   // q_wave_infarction finding
+	qWhy     string // its title (leads, Q durations and depths)
+	alarm    bool   // header: false alarm
+	nonAF    bool   // header: CPSC 2021 class "non atrial fibrillation"
 	raised   []string
 	critical bool
+	alerts   []string // every critical value: "rule at t s (details)"
+	byRule   map[string]int
 	wall     time.Duration
 	seconds  float64
 }
@@ -286,8 +301,19 @@ func (s *Suite) record(ctx context.Context, env eval.Env, hea, key string) (reco
 		if strings.Contains(l, "false alarm") {
 			r.alarm = true
 		}
+		if dx, ok := strings.CutPrefix(strings.TrimSpace(c), "Dx:"); ok {
+			r.noSTE = true
+			for _, d := range strings.Split(dx, ",") {
+				if slices.Contains(steDx, strings.TrimSpace(d)) {
+					r.noSTE = false
+				}
+			}
+		}
 	}
+	r.byRule = map[string]int{}
 	for _, a := range rep.Alerts {
+		r.byRule[string(a.RuleID)]++
+		r.alerts = append(r.alerts, fmt.Sprintf("%s at %.1f–%.1f s (%s)", a.RuleID, float64(a.Start)/rec.RateHz, float64(a.End)/rec.RateHz, a.Details))
 		if a.RuleID == "ecg.stemi" {
 			r.stFlag = true
 		}
@@ -299,9 +325,18 @@ func (s *Suite) record(ctx context.Context, env eval.Env, hea, key string) (reco
 		if f.Code == "st_elevation" {
 			r.stFlag = true
 		}
+		if f.Code == "q_wave_infarction" {
+			r.qFlag, r.qWhy = true, f.Title
+		}
 	}
 	return r, lat, nil
 }
+
+// steDx are the header diagnoses under which ST elevation may be true:
+// SNOMED CT codes of the PhysioNet/CinC 2021 mapping (ST elevation,
+// myocardial infarction, acute, old and anterior MI, myocardial, acute
+// myocardial and anterior ischaemia) and the CPSC 2018 label STE.
+var steDx = []string{"164931005", "164865005", "57054005", "164867002", "54329005", "164861001", "413444003", "426434006", "STE"}
 
 // afEpisodes returns the report's atrial_fibrillation episodes.
 func afEpisodes(rep ecg.Report) []metrics.Episode {
@@ -338,7 +373,8 @@ func summarize(rep *eval.Report, results []recordResult, beatLat []time.Duration
 	var beatRecs []metrics.RecordBeats
 	var afRef, afFound, afDet, afTrue int
 	var afRefDur, afOverlap int64
-	var miN, miFlag, alarmN, alarmRaised, nonAFN, nonAFFlagged, nonAFEpisodes int
+	var miN, miFlag, miAny, miQ, noSTEN, noSTEFlag, noMIQ, alarmN, alarmRaised, nonAFN, nonAFFlagged, nonAFEpisodes int
+	byRule := map[string]int{}
 	t := &eval.Table{
 		Title:   "Per record: reference and detected beats, QRS Se/+P (150 ms), AF episodes (reference, found, false), critical value raised, analysis time",
 		Columns: []string{"ref_beats", "det_beats", "qrs_se", "qrs_pp", "af_ref", "af_found", "af_false", "critical", "seconds", "analysis_ms"},
@@ -378,12 +414,38 @@ func summarize(rep *eval.Report, results []recordResult, beatLat []time.Duration
 		row.Values[8] = r.seconds
 		row.Values[9] = float64(r.wall) / float64(time.Millisecond)
 		t.Rows = append(t.Rows, row)
+		for k, v := range r.byRule {
+			byRule[k] += v
+		}
+		for _, a := range r.alerts {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("critical value on %s: %s.", r.key, a))
+		}
 		if r.mi {
 			miN++
 			if r.stFlag {
 				miFlag++
 			}
-			rep.Notes = append(rep.Notes, fmt.Sprintf("MI record %s: ST elevation flagged %v.", r.key, r.stFlag))
+			if r.qFlag {
+				miQ++
+			}
+			if r.stFlag || r.qFlag {
+				miAny++
+			}
+			rep.Notes = append(rep.Notes, fmt.Sprintf("MI record %s: ST elevation flagged %v; Q waves of infarction flagged %v.", r.key, r.stFlag, r.qFlag))
+			if r.qFlag {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("MI record %s: %s.", r.key, r.qWhy))
+			}
+		}
+		if r.noSTE {
+			noSTEN++
+			if r.stFlag {
+				noSTEFlag++
+				rep.Notes = append(rep.Notes, fmt.Sprintf("record %s, whose diagnoses name no ST elevation or MI: ST elevation flagged.", r.key))
+			}
+			if r.qFlag {
+				noMIQ++
+				rep.Notes = append(rep.Notes, fmt.Sprintf("record %s, whose diagnoses name no MI: %s.", r.key, r.qWhy))
+			}
 		}
 		if r.alarm {
 			alarmN++
@@ -436,6 +498,32 @@ func summarize(rep *eval.Report, results []recordResult, beatLat []time.Duration
 	if miN > 0 {
 		m["st.mi_records"] = float64(miN)
 		m["st.mi_flagged_rate"] = ratio(miFlag, miN)
+	}
+	if miN > 0 {
+		m["mi.records"] = float64(miN)
+		m["mi.flagged_rate"] = ratio(miAny, miN)
+		m["q_wave.mi_flagged_rate"] = ratio(miQ, miN)
+	}
+	if noSTEN > 0 {
+		m["q_wave.no_mi_records"] = float64(noSTEN)
+		m["q_wave.no_mi_flagged"] = float64(noMIQ)
+		m["q_wave.no_mi_flagged_rate"] = ratio(noMIQ, noSTEN)
+	}
+	total := 0
+	if rs, err := ecg.DefaultRules(); err == nil {
+		for _, r := range rs.Rules {
+			m["critical."+string(r.ID)] = 0 // a rule that never fired counts 0
+		}
+	}
+	for k, v := range byRule {
+		m["critical."+k] = float64(v)
+		total += v
+	}
+	m["critical.total"] = float64(total)
+	if noSTEN > 0 {
+		m["st.no_ste_records"] = float64(noSTEN)
+		m["st.no_ste_flagged"] = float64(noSTEFlag)
+		m["st.no_ste_flagged_rate"] = ratio(noSTEFlag, noSTEN)
 	}
 	if alarmN > 0 {
 		m["false_alarm.records"] = float64(alarmN)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/yizhu-health/yizhu/eval"
@@ -114,9 +115,97 @@ func TestSuiteOnSyntheticFixture(t *testing.T) {
 	}
 }
 
+// TestSuiteSTSpecificityRecords: only records whose header diagnoses name
+// neither ST elevation, MI nor ischaemia count in st.no_ste_*.
+func TestSuiteSTSpecificityRecords(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "ecg", "dx")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, dx := range []string{"426783006", "164931005,426783006", "STE", "RBBB", ""} {
+		x, truth := ecgsynth.Generate(ecgsynth.Config{RateHz: 250, Seed: uint64(20 + i), NoiseMV: 0.02,
+			Segments: []ecgsynth.Segment{{Kind: ecgsynth.Sinus, Seconds: 12, RateBPM: 75}}})
+		comment := ""
+		if dx != "" {
+			comment = "# Dx: " + dx + "\n"
+		}
+		writeRecord(t, dir, fmt.Sprintf("r%d", i), 250, x[0], truth, comment)
+	}
+	m := evaltest.Run(t, ecgsuite.New(ecgsuite.Config{}), root, eval.Deps{}).Metrics
+	if m["st.no_ste_records"] != 2 || m["st.no_ste_flagged"] != 0 {
+		t.Errorf("st.no_ste_records %v (want 2: NSR and RBBB), st.no_ste_flagged %v (want 0)", m["st.no_ste_records"], m["st.no_ste_flagged"])
+	}
+}
+
 func TestSuiteWithoutECGFolder(t *testing.T) {
 	s := ecgsuite.New(ecgsuite.Config{})
 	if _, err := s.Run(t.Context(), eval.Env{DataDir: t.TempDir()}); err == nil {
 		t.Fatal("want an error for a data dir without ecg/")
+	}
+}
+
+// writeLeads writes a multi-lead format-16 record without annotations.
+func writeLeads(t *testing.T, dir, name string, fs float64, leads [][]float32, names []string, comments string) {
+	t.Helper()
+	var dat bytes.Buffer
+	sums := make([]int16, len(leads))
+	for k := range leads[0] {
+		for l := range leads {
+			a := int16(math.Round(float64(leads[l][k]) * 200))
+			sums[l] += a
+			binary.Write(&dat, binary.LittleEndian, a)
+		}
+	}
+	hea := fmt.Sprintf("%s %d %g %d\n", name, len(leads), fs, len(leads[0]))
+	for l := range leads {
+		hea += fmt.Sprintf("%s.dat 16 200/mV 16 0 %d %d 0 %s\n", name, int16(math.Round(float64(leads[l][0])*200)), sums[l], names[l])
+	}
+	hea += comments
+	for ext, b := range map[string][]byte{".hea": []byte(hea), ".dat": dat.Bytes()} {
+		if err := os.WriteFile(filepath.Join(dir, name+ext), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSuiteInfarctionRecords: an MI record (PTB-style header) with
+// inferior Q waves and no ST elevation counts in mi.flagged_rate through
+// its q_wave_infarction finding, not in st.mi_flagged_rate; a 12-lead
+// record whose diagnoses name no MI counts in q_wave.no_mi_*; critical
+// values are counted by rule.
+func TestSuiteInfarctionRecords(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "ecg", "mi")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	twelve := []string{"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"}
+	seg := []ecgsynth.Segment{{Kind: ecgsynth.Sinus, Seconds: 12, RateBPM: 75}}
+	mi, _ := ecgsynth.Generate(ecgsynth.Config{RateHz: 500, Seed: 3, NoiseMV: 0.02, Leads: twelve, Segments: seg,
+		QWaves: map[string]ecgsynth.QWave{"II": {DepthMV: 0.3, Ms: 40, RmV: 0.5}, "III": {DepthMV: 0.4, Ms: 40, RmV: 0.3}, "aVF": {DepthMV: 0.35, Ms: 40, RmV: 0.4}}})
+	writeLeads(t, dir, "mi", 500, mi, twelve, "# Reason for admission: Myocardial infarction\n")
+	norm, _ := ecgsynth.Generate(ecgsynth.Config{RateHz: 500, Seed: 4, NoiseMV: 0.02, Leads: twelve, Segments: seg})
+	writeLeads(t, dir, "nsr", 500, norm, twelve, "# Dx: 426783006\n")
+	r := evaltest.Run(t, ecgsuite.New(ecgsuite.Config{}), root, eval.Deps{})
+	m := r.Metrics
+	if m["mi.records"] != 1 || m["mi.flagged_rate"] != 1 || m["q_wave.mi_flagged_rate"] != 1 || m["st.mi_flagged_rate"] != 0 {
+		t.Errorf("MI record: mi.records %v, mi.flagged_rate %v, q_wave.mi_flagged_rate %v, st.mi_flagged_rate %v (want 1, 1, 1, 0)",
+			m["mi.records"], m["mi.flagged_rate"], m["q_wave.mi_flagged_rate"], m["st.mi_flagged_rate"])
+	}
+	if m["q_wave.no_mi_records"] != 1 || m["q_wave.no_mi_flagged"] != 0 {
+		t.Errorf("q_wave.no_mi_records %v (want 1), q_wave.no_mi_flagged %v (want 0)", m["q_wave.no_mi_records"], m["q_wave.no_mi_flagged"])
+	}
+	if v, ok := m["critical.total"]; !ok || v != 0 {
+		t.Errorf("critical.total %v (present %v), want 0", v, ok)
+	}
+	found := false
+	for _, n := range r.Notes {
+		if strings.Contains(n, "MI record mi/mi: Q waves") && strings.Contains(n, "II Q") && strings.Contains(n, "aVF Q") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no note with the Q-wave evidence of the MI record: %q", r.Notes)
 	}
 }

@@ -3,6 +3,7 @@ package dsp_test
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -66,6 +67,7 @@ func TestButterworthCutoff(t *testing.T) {
 			{"lowpass15", dsp.NewLowpass(fs, 15), 15},
 			{"highpass0.5", dsp.NewHighpass(fs, 0.5), 0.5},
 			{"highpass5", dsp.NewHighpass(fs, 5), 5},
+			{"highpass1_0.5", dsp.NewHighpass1(fs, 0.5), 0.5},
 		} {
 			t.Run(fmt.Sprintf("%s_at_%g", tc.name, fs), func(t *testing.T) {
 				if g := tc.f.Gain(fs, tc.fc); math.Abs(g-math.Sqrt2/2) > 1e-9 {
@@ -112,6 +114,25 @@ func TestImpulseAndStep(t *testing.T) {
 		}
 		if first < 0.99 || first > 1 {
 			t.Errorf("first step sample = %g, want b0 ≈ 1", first)
+		}
+	})
+	t.Run("first-order highpass step decays without undershoot", func(t *testing.T) {
+		// A single real pole: the step response falls monotonically
+		// towards 0 and never crosses it (the second-order section does).
+		f := dsp.NewHighpass1(fs, 0.5)
+		prev := f.Step(1)
+		if prev < 0.99 || prev > 1 {
+			t.Errorf("first step sample = %g, want b0 ≈ 1", prev)
+		}
+		for i := range int(fs * 30) {
+			y := f.Step(1)
+			if y < 0 || y > prev {
+				t.Fatalf("step response at %d = %g after %g, want monotone decay ≥ 0", i+1, y, prev)
+			}
+			prev = y
+		}
+		if prev > 1e-4 {
+			t.Errorf("step response after 30 s = %g, want ~0", prev)
 		}
 	})
 	t.Run("notch impulse sums to DC gain 1", func(t *testing.T) {
@@ -223,6 +244,114 @@ func TestRing(t *testing.T) {
 	}
 }
 
+func TestRingPushSliceMatchesPush(t *testing.T) {
+	// Property: pushing chunks of any size (including longer than the
+	// ring) leaves the same samples, at the same places, as pushing one
+	// sample at a time; Copy and Window then agree with Abs.
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, capacity := range []int{1, 7, 64} {
+		a, b := dsp.NewRing(capacity), dsp.NewRing(capacity)
+		next := float32(0)
+		for range 200 {
+			chunk := make([]float32, rng.IntN(2*capacity+2))
+			for i := range chunk {
+				chunk[i] = next
+				next++
+			}
+			for _, v := range chunk {
+				a.Push(v)
+			}
+			b.PushSlice(chunk)
+			if a.Len() != b.Len() || a.Total() != b.Total() {
+				t.Fatalf("cap %d: Len, Total = %d, %d, want %d, %d", capacity, b.Len(), b.Total(), a.Len(), a.Total())
+			}
+			// A view of b as it is now (which relies on where PushSlice
+			// put each sample) holds the same as a.
+			var v dsp.Ring
+			b.View(&v, b.Total(), capacity)
+			for k := range a.Len() {
+				if a.Ago(k) != b.Ago(k) || a.Ago(k) != v.Ago(k) {
+					t.Fatalf("cap %d: Ago(%d) = %v (view %v), want %v", capacity, k, b.Ago(k), v.Ago(k), a.Ago(k))
+				}
+			}
+		}
+		// Copy of the whole held range and Window past both ends.
+		from := b.Total() - int64(b.Len())
+		got := make([]float32, b.Len())
+		if !b.Copy(got, from) {
+			t.Fatalf("cap %d: Copy of the held range failed", capacity)
+		}
+		win, at := b.Window(make([]float32, capacity+10), from-5, b.Total()+5)
+		if at != from || len(win) != b.Len() {
+			t.Fatalf("cap %d: Window = %d samples from %d, want %d from %d", capacity, len(win), at, b.Len(), from)
+		}
+		for i := range got {
+			want, _ := b.Abs(from + int64(i))
+			if got[i] != want || win[i] != want {
+				t.Fatalf("cap %d: sample %d: Copy %v, Window %v, Abs %v", capacity, i, got[i], win[i], want)
+			}
+		}
+		if w, _ := b.Window(make([]float32, 4), b.Total(), b.Total()+3); len(w) != 0 {
+			t.Errorf("cap %d: Window past the newest sample = %v, want empty", capacity, w)
+		}
+	}
+}
+
+func TestRingView(t *testing.T) {
+	// A view taken at end holds what a ring of the view's capacity held
+	// after end pushes, however far the ring has moved on since (up to
+	// its capacity minus the view's).
+	const capacity, lim = 20, 8
+	r := dsp.NewRing(capacity)
+	var v dsp.Ring
+	for i := range 60 {
+		r.Push(float32(i * i))
+		for ahead := range int64(capacity - lim + 1) {
+			end := max(0, r.Total()-ahead)
+			r.View(&v, end, lim)
+			want := dsp.NewRing(lim)
+			for k := range end {
+				want.Push(float32(k * k))
+			}
+			if v.Len() != want.Len() || v.Total() != want.Total() || v.Cap() != lim {
+				t.Fatalf("view at %d: Len, Total, Cap = %d, %d, %d, want %d, %d, %d", end, v.Len(), v.Total(), v.Cap(), want.Len(), want.Total(), lim)
+			}
+			for k := end - lim - 2; k < end+2; k++ {
+				a, okA := v.Abs(k)
+				b, okB := want.Abs(k)
+				if a != b || okA != okB {
+					t.Fatalf("view at %d: Abs(%d) = %v, %v, want %v, %v", end, k, a, okA, b, okB)
+				}
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Push to a view did not panic")
+		}
+	}()
+	v.Push(1)
+}
+
+func TestBiquadCoefsAndState(t *testing.T) {
+	// A loop run from Coefs and State, written back with SetState, is
+	// the same filter as Step.
+	f := dsp.NewLowpass(500, 40)
+	g := f
+	b0, b1, b2, a1, a2 := g.Coefs()
+	x := sine(500, 30, 1, 300)
+	for i, v := range x {
+		want := f.Step(float64(v))
+		z1, z2 := g.State()
+		u := float64(v)
+		y := b0*u + z1
+		g.SetState(b1*u-a1*y+z2, b2*u-a2*y)
+		if y != want {
+			t.Fatalf("sample %d: %v, want %v", i, y, want)
+		}
+	}
+}
+
 func TestProgrammerErrorsPanic(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -232,6 +361,8 @@ func TestProgrammerErrorsPanic(t *testing.T) {
 		{"zero window", func() { dsp.NewMovingSum(0) }},
 		{"bad dst", func() { f := dsp.NewLowpass(250, 10); f.Process(make([]float32, 2), make([]float32, 3)) }},
 		{"zero ring", func() { dsp.NewRing(0) }},
+		{"empty ring buffer", func() { dsp.NewRingOn(nil) }},
+		{"view larger than the ring", func() { var v dsp.Ring; dsp.NewRing(4).View(&v, 0, 5) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {

@@ -102,7 +102,12 @@ func (d *Derivative) Reset() { d.x1, d.x2, d.x3, d.x4 = 0, 0, 0, 0 }
 // recommendation for diagnostic ECGs is a low cut-off of 0.05 Hz for linear
 // filters that must not distort the ST segment (Kligfield et al.,
 // Circulation 2007;115:1306); 0.5 Hz is the usual monitoring-mode choice
-// and is what QRS detection uses.
+// and is what QRS detection uses. A causal high-pass shifts the signal
+// after every QRS by about √2·2π·CutoffHz times the QRS's net area: at
+// 0.5 Hz that moves ST levels by tenths of a millivolt, so ST is never
+// measured on a 0.5 Hz signal; at 0.05 Hz the 3 mV × 100 ms impulse of the
+// IEC 60601-2-25 low-frequency test leaves 0.13 mV (a first-order 0.05 Hz
+// filter, or this one at 0.035 Hz, 0.09 mV).
 type Baseline struct {
 	hp      Biquad
 	settled bool

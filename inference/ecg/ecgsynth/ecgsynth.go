@@ -2,7 +2,9 @@
 // labels and rhythm episodes, for the ECG core's unit tests: sinus rhythm,
 // atrial fibrillation, ventricular tachycardia and fibrillation, pauses,
 // ectopic beats, complete and 2:1 AV block, long QT with R-on-T ectopy, ST
-// shifts, noise, baseline wander, mains hum and lead-off.
+// shifts, Q waves of infarction, bundle-branch block, low P waves, noise,
+// artefact bursts (muscle, electrode motion, spikes), baseline wander,
+// mains hum and lead-off.
 //
 // Each beat is a sum of Gaussian waves (P, Q, R, S, T), the
 // construction of McSharry et al. (IEEE TBME 50(3):289–294, 2003) reduced
@@ -60,6 +62,14 @@ type Segment struct {
 	// EctopicEvery beats of a PVCs segment (R-on-T coupling) instead of
 	// the default 0.65 RR.
 	RonTms float64
+	// PVCScale, when > 0, scales the durations of the ventricular beats
+	// of PVCs, Bigeminy and Trigeminy segments (0.6 gives a narrow ectopic
+	// QRS of about 110 ms, as from a fascicular or septal focus).
+	PVCScale float64
+	// PScale, when > 0, scales the P waves of the segment (sinus beats
+	// and the P waves of the AV block kinds), 0.25 giving low P waves
+	// of about 0.04 mV in lead II.
+	PScale float64
 }
 
 // LeadOff replaces a stretch of a lead with a flat line (Rail false: the
@@ -84,9 +94,60 @@ type Config struct {
 	// NoiseMV is the RMS of white noise; WanderMV the amplitude of a
 	// 0.3 Hz baseline wander; MainsMV the amplitude of 50 Hz hum.
 	NoiseMV, WanderMV, MainsMV float64
+	// Wander adds further baseline wander components (respiration at
+	// 0.15–0.4 Hz, slower electrode drift), each at a seeded random phase
+	// per lead.
+	Wander []Wander
 	// STmV shifts the ST segment of normal beats per lead name (mV).
 	STmV    map[string]float64
 	LeadOff []LeadOff
+	// QWaves gives normal beats a Q wave in the named leads.
+	QWaves map[string]QWave
+	// Conduction gives normal beats a bundle-branch block: "" none,
+	// "RBBB" or "LBBB" (QRS of about 140 ms with secondary T waves).
+	Conduction string
+	// QRSScale scales the QRS of normal beats (before any Q wave or
+	// bundle-branch block is added) per lead name; TScale their T waves.
+	QRSScale, TScale map[string]float64
+	// Bursts adds artefact.
+	Bursts []Burst
+}
+
+// QWave is a Q wave of infarction: a negative wave DepthMV deep lasting
+// about Ms from QRS onset, then an R wave of RmV (0: a QS complex).
+type QWave struct {
+	DepthMV, Ms, RmV float64
+}
+
+// BurstKind is a kind of artefact.
+type BurstKind string
+
+// Artefact kinds.
+const (
+	// Muscle is electromyographic noise: white noise of RMS MV.
+	Muscle BurstKind = "muscle"
+	// Motion is electrode-motion artefact: four sinusoids of 1–7 Hz at
+	// seeded random frequencies and phases, MV in amplitude together,
+	// the worst case for a fibrillation detector.
+	Motion BurstKind = "motion"
+	// Spikes are impulses of MV (random sign), one sample wide, RatePerS
+	// a second on average.
+	Spikes BurstKind = "spikes"
+)
+
+// Burst is artefact on one lead (Lead ≥ 0) or on every lead (Lead < 0)
+// from Start for Seconds.
+type Burst struct {
+	Kind           BurstKind
+	Lead           int
+	Start, Seconds float64
+	MV             float64
+	RatePerS       float64 // Spikes only
+}
+
+// Wander is one sinusoidal baseline wander component.
+type Wander struct {
+	MV, Hz float64
 }
 
 // Beat is a true beat: its R-peak sample and AAMI label.
@@ -120,19 +181,44 @@ var leadShape = map[string][3]float64{
 func normalBeat(rr float64, p bool) []wave { return normalBeatQT(rr, p, 0) }
 
 // normalBeatQT is normalBeat with the QT (s) set when qt > 0.
-func normalBeatQT(rr float64, p bool, qt float64) []wave {
+func normalBeatQT(rr float64, p bool, qt float64) []wave { return normalBeatPQT(rr, p, qt, 1) }
+
+// normalBeatPQT is normalBeatQT with the P wave scaled by pScale.
+func normalBeatPQT(rr float64, p bool, qt, pScale float64) []wave {
 	if qt <= 0 {
 		qt = 0.4 * math.Sqrt(rr) // Bazett-like QT scaling
 	}
 	w := []wave{{-0.03, -0.1, 0.01}, {0, 1.0, 0.012}, {0.03, -0.25, 0.012}, {qt - 0.11, 0.3, 0.045}}
 	if p {
-		w = append(w, wave{-0.17, 0.15, 0.022})
+		w = append(w, wave{-0.17, 0.15 * pScale, 0.022})
 	}
 	return w
 }
 
-func ventricularBeat() []wave {
-	return []wave{{0, 1.1, 0.035}, {0.07, -0.5, 0.03}, {0.3, -0.35, 0.07}}
+// Bundle-branch block shapes per lead: the QRS factor of a late wave
+// 50–70 ms after R (RBBB: the R′ of V1–V2 and the wide S of I, aVL, V5–V6) or of
+// a broad R (LBBB, replacing the normal QRS: broad R in I, aVL, V5–V6, QS
+// in V1–V3), and the T factor, opposite to the terminal QRS (secondary T
+// wave).
+var (
+	rbbbLate = map[string]float64{"I": -0.5, "II": -0.1, "III": 0.15, "aVR": 0.3, "aVL": -0.25, "aVF": 0.05,
+		"V1": 1.1, "V2": 0.7, "V3": 0.1, "V4": -0.7, "V5": -0.9, "V6": -0.8}
+	rbbbT = map[string]float64{"V1": -0.4, "V2": -0.3}
+	lbbbR = map[string]float64{"I": 0.8, "II": 0.5, "III": -0.3, "aVR": -0.6, "aVL": 0.7, "aVF": 0.1,
+		"V1": -1.0, "V2": -1.4, "V3": -1.0, "V4": 0.4, "V5": 1.0, "V6": 1.0}
+)
+
+func ventricularBeat() []wave { return ventricularBeatScaled(1) }
+
+// ventricularBeatScaled is a ventricular beat with its wave times and
+// widths multiplied by k.
+func ventricularBeatScaled(k float64) []wave {
+	w := []wave{{0, 1.1, 0.035}, {0.07, -0.5, 0.03}, {0.3, -0.35, 0.07}}
+	for i := range w {
+		w[i].t *= k
+		w[i].w *= k
+	}
+	return w
 }
 
 // Generate returns the leads (mV) and the truth for cfg. The same Config
@@ -190,10 +276,14 @@ func Generate(cfg Config) ([][]float32, Truth) {
 				tail = max(tail, wv.t+4*wv.w)
 			}
 			hi := min(n, int((r+tail)*fs))
+			lw := waves
+			if label == "N" && !qrsScaleOnly {
+				lw = leadWaves(cfg, name, waves, &sh)
+			}
 			for k := lo; k < hi; k++ {
 				t := float64(k)/fs - r
 				var v float64
-				for _, wv := range waves {
+				for _, wv := range lw {
 					scale := sh[1]
 					if !qrsScaleOnly {
 						switch {
@@ -234,6 +324,10 @@ func Generate(cfg Config) ([][]float32, Truth) {
 		if every <= 0 {
 			every = 5
 		}
+		pScale := seg.PScale
+		if pScale <= 0 {
+			pScale = 1
+		}
 		switch seg.Kind {
 		case VF:
 			phase := 0.0
@@ -252,7 +346,7 @@ func Generate(cfg Config) ([][]float32, Truth) {
 				atrial = 80
 			}
 			pp := 60 / atrial
-			pWave := []wave{{0, 0.15, 0.022}}
+			pWave := []wave{{0, 0.15 * pScale, 0.022}}
 			i := 0
 			for tp := start + 0.1; tp < end; tp += pp {
 				if rs := int64(math.Round(tp * fs)); rs >= 0 && rs < int64(n) {
@@ -276,7 +370,7 @@ func Generate(cfg Config) ([][]float32, Truth) {
 				beatRR := rr
 				switch seg.Kind {
 				case Sinus:
-					add(r, normalBeatQT(rr, true, qt), false, 1, "N")
+					add(r, normalBeatPQT(rr, true, qt, pScale), false, 1, "N")
 				case AF:
 					add(r, normalBeatQT(rr, false, qt), false, 1, "N")
 					beatRR = rr * (1 - spread + 2*spread*rng.Float64())
@@ -293,9 +387,13 @@ func Generate(cfg Config) ([][]float32, Truth) {
 					case i%k == k-1 && (seg.Kind == PACs):
 						add(r, normalBeat(rr, true), false, 1, "S")
 					case i%k == k-1:
-						add(r, ventricularBeat(), true, 0, "V")
+						scale := seg.PVCScale
+						if scale <= 0 {
+							scale = 1
+						}
+						add(r, ventricularBeatScaled(scale), true, 0, "V")
 					default:
-						add(r, normalBeatQT(rr, true, qt), false, 1, "N")
+						add(r, normalBeatPQT(rr, true, qt, pScale), false, 1, "N")
 					}
 					// the next beat: premature before an ectopic, compensatory after
 					switch {
@@ -321,15 +419,54 @@ func Generate(cfg Config) ([][]float32, Truth) {
 		}
 		t = end
 	}
+	phases := make([]float64, len(cfg.Wander))
 	for li := range acc {
 		ph := rng.Float64() * 2 * math.Pi
+		for i := range phases {
+			phases[i] = rng.Float64() * 2 * math.Pi
+		}
 		for k := range acc[li] {
 			x := float64(k) / fs
 			v := acc[li][k] + cfg.WanderMV*math.Sin(2*math.Pi*0.3*x+ph) + cfg.MainsMV*math.Sin(2*math.Pi*50*x)
+			for i, w := range cfg.Wander {
+				v += w.MV * math.Sin(2*math.Pi*w.Hz*x+phases[i])
+			}
 			if cfg.NoiseMV > 0 {
 				v += cfg.NoiseMV * rng.NormFloat64()
 			}
 			out[li][k] = float32(v)
+		}
+	}
+	for _, b := range cfg.Bursts {
+		a, e := max(0, int(b.Start*fs)), min(n, int((b.Start+b.Seconds)*fs))
+		for li := range out {
+			if b.Lead >= 0 && li != b.Lead {
+				continue
+			}
+			var f, ph [4]float64
+			for i := range f {
+				f[i], ph[i] = 1+6*rng.Float64(), 2*math.Pi*rng.Float64()
+			}
+			for k := a; k < e; k++ {
+				var v float64
+				switch b.Kind {
+				case Muscle:
+					v = b.MV * rng.NormFloat64()
+				case Motion:
+					x := float64(k) / fs
+					for i := range f {
+						v += b.MV / 4 * math.Sin(2*math.Pi*f[i]*x+ph[i])
+					}
+				case Spikes:
+					if rng.Float64() < b.RatePerS/fs {
+						v = b.MV
+						if rng.IntN(2) == 0 {
+							v = -v
+						}
+					}
+				}
+				out[li][k] += float32(v)
+			}
 		}
 	}
 	for _, lo := range cfg.LeadOff {
@@ -349,4 +486,69 @@ func Generate(cfg Config) ([][]float32, Truth) {
 		}
 	}
 	return out, truth
+}
+
+// leadWaves returns the waves of a normal beat in lead name with the
+// record's Q waves and bundle-branch block applied; it may change the
+// lead's T factor in sh.
+func leadWaves(cfg Config, name string, waves []wave, sh *[3]float64) []wave {
+	q, hasQ := cfg.QWaves[name]
+	scale, scaled := cfg.QRSScale[name]
+	if ts, ok := cfg.TScale[name]; ok {
+		sh[2] *= ts
+	}
+	if !hasQ && cfg.Conduction == "" && !scaled {
+		return waves
+	}
+	out := make([]wave, 0, len(waves)+2)
+	for _, w := range waves {
+		isQRS := w.t >= -0.1 && w.t <= 0.1
+		switch {
+		case isQRS && cfg.Conduction == "LBBB":
+			continue // replaced by the broad R below
+		case isQRS && hasQ && w.t <= 0:
+			continue // q and R replaced by the Q wave and its R
+		case isQRS && scaled:
+			w.a *= scale
+		}
+		out = append(out, w)
+	}
+	if hasQ {
+		// The QRS starts about 50 ms before R; the Q spans Ms from there
+		// (±2 SD of a Gaussian), the R rises as it ends (2.5 SD before
+		// its peak). Amplitudes are divided by the lead's QRS factor,
+		// which add multiplies back.
+		k := sh[1]
+		if k == 0 {
+			k = 1
+		}
+		d := q.Ms / 1000
+		out = append(out, wave{-0.05 + d/2, -q.DepthMV / k, d / 4})
+		if q.RmV > 0 {
+			out = append(out, wave{-0.05 + d + 0.03, q.RmV / k, 0.012})
+		}
+	}
+	switch cfg.Conduction {
+	case "RBBB":
+		if a, ok := rbbbLate[name]; ok && sh[1] != 0 {
+			// the R′ is sharp; the wide S is slurred and earlier, so
+			// that the late waves of different leads do not all peak
+			// at the same instant
+			if a > 0 {
+				out = append(out, wave{0.07, a / sh[1], 0.014})
+			} else {
+				out = append(out, wave{0.05, a / sh[1], 0.022})
+			}
+		}
+		if tf, ok := rbbbT[name]; ok {
+			sh[2] = tf
+		}
+	case "LBBB":
+		if a, ok := lbbbR[name]; ok && sh[1] != 0 {
+			out = append(out, wave{0.02, a / sh[1], 0.024})
+			// secondary T wave, opposite to the QRS
+			sh[2] = -0.6 * math.Copysign(1, a)
+		}
+	}
+	return out
 }
