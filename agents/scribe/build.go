@@ -22,17 +22,45 @@ type builder struct {
 // MaxChiefComplaintRunes is the 主诉 length limit (symptom + duration).
 const MaxChiefComplaintRunes = 20
 
+// cueSet picks the sentences a section quotes ([builder.quotes]): those
+// holding one of the cues of the note's language.
+type cueSet struct {
+	zh, en []string
+	// anySpeaker quotes the patient's side too, not only the clinician.
+	anySpeaker bool
+	// need, when set, is a further test of the sentence's reading.
+	need func(*builder, reading) bool
+}
+
+func (c *cueSet) words(zh bool) []string {
+	if zh {
+		return c.zh
+	}
+	return c.en
+}
+
 var (
-	examCuesZH   = []string{"查体", "听诊", "心率", "心律", "血压", "体温", "脉搏", "呼吸音", "啰音", "杂音", "压痛", "反跳痛", "咽部", "扁桃体", "双肺", "腹软", "神志", "心音", "颈软", "肝脾"}
-	examCuesEN   = []string{"on exam", "physical exam", "examination", "i hear", "heart sounds", "lungs are", "lungs sound", "murmur", "tenderness", "tender", "range of motion", "vital signs", "vitals", "blood pressure is", "heart rate", "pulse", "palpat", "auscultat", "reflexes", "strength is", "no edema", "clear to", "regular rate", "when i press", "when i push", "i don't appreciate", "i do appreciate", "exam"}
-	resultCuesZH = []string{"结果", "显示", "提示", "报告", "正常", "异常", "偏高", "偏低", "升高", "降低", "阳性", "阴性"}
-	resultCuesEN = []string{"shows", "showed", "show ", "revealed", "reveals", "results", "came back", "normal", "elevated", "abnormal", "x-ray", "mri", "ct scan", "labs", "a1c", "ekg", "echocardiogram", "ultrasound", "lab work", "blood work", "level"}
-	dxCuesZH     = []string{"考虑", "诊断", "应该是", "可能是", "怀疑", "属于", "初步", "引起的", "导致的", "是由"}
-	dxCuesEN     = []string{"diagnos", "consistent with", "you have", "likely", "i think", "assessment", "impression", "suspect", "looks like", "sounds like", "you've got", "you do have"}
-	planCuesZH   = []string{"建议", "口服", "服用", "吃点", "吃些", "复查", "复诊", "随诊", "注意", "多喝水", "休息", "住院", "检查一下", "开点", "开些", "用药", "治疗", "避免", "饮食", "忌", "需要", "可以吃", "继续", "观察", "就诊"}
-	planCuesEN   = []string{"recommend", "i want", "i'd like", "i would like", "we'll", "we will", "i'm going to", "i am going to", "let's", "prescribe", "start you", "continue", "follow up", "follow-up", "refer", "order", "schedule", "should", "going to", "plan", "increase", "decrease", "stop taking", "i'll"}
-	possibleZH   = []string{"考虑", "可能", "怀疑", "应该"}
-	possibleEN   = []string{"likely", "possible", "possibly", "suspect", "might", "may be", "could be", "probably"}
+	examCues = cueSet{
+		zh: []string{"查体", "听诊", "心率", "心律", "血压", "体温", "脉搏", "呼吸音", "啰音", "杂音", "压痛", "反跳痛", "咽部", "扁桃体", "双肺", "腹软", "神志", "心音", "颈软", "肝脾"},
+		en: []string{"on exam", "physical exam", "examination", "i hear", "heart sounds", "lungs are", "lungs sound", "murmur", "tenderness", "tender", "range of motion", "vital signs", "vitals", "blood pressure is", "heart rate", "pulse", "palpat", "auscultat", "reflexes", "strength is", "no edema", "clear to", "regular rate", "when i press", "when i push", "i don't appreciate", "i do appreciate", "exam"},
+	}
+	// resultCues quote results whoever reads them out, when they name a test.
+	resultCues = cueSet{
+		zh:         []string{"结果", "显示", "提示", "报告", "正常", "异常", "偏高", "偏低", "升高", "降低", "阳性", "阴性"},
+		en:         []string{"shows", "showed", "show ", "revealed", "reveals", "results", "came back", "normal", "elevated", "abnormal", "x-ray", "mri", "ct scan", "labs", "a1c", "ekg", "echocardiogram", "ultrasound", "lab work", "blood work", "level"},
+		anySpeaker: true,
+		need:       (*builder).namesTest,
+	}
+	dxCues = cueSet{
+		zh: []string{"考虑", "诊断", "应该是", "可能是", "怀疑", "属于", "初步", "引起的", "导致的", "是由"},
+		en: []string{"diagnos", "consistent with", "you have", "likely", "i think", "assessment", "impression", "suspect", "looks like", "sounds like", "you've got", "you do have"},
+	}
+	planCues = cueSet{
+		zh: []string{"建议", "口服", "服用", "吃点", "吃些", "复查", "复诊", "随诊", "注意", "多喝水", "休息", "住院", "检查一下", "开点", "开些", "用药", "治疗", "避免", "饮食", "忌", "需要", "可以吃", "继续", "观察", "就诊"},
+		en: []string{"recommend", "i want", "i'd like", "i would like", "we'll", "we will", "i'm going to", "i am going to", "let's", "prescribe", "start you", "continue", "follow up", "follow-up", "refer", "order", "schedule", "should", "going to", "plan", "increase", "decrease", "stop taking", "i'll"},
+	}
+	possibleZH = []string{"考虑", "可能", "怀疑", "应该"}
+	possibleEN = []string{"likely", "possible", "possibly", "suspect", "might", "may be", "could be", "probably"}
 )
 
 func (b *builder) zh() bool { return b.lang == LangZH }
@@ -87,6 +115,17 @@ func (g *group) add(f fact) {
 	}
 }
 
+// lead is the term a complaint opens with: the first with a duration,
+// else the first.
+func (g *group) lead() int {
+	for _, t := range g.terms {
+		if g.dur[t] != "" {
+			return t
+		}
+	}
+	return g.terms[0]
+}
+
 func (g *group) allSrcs(terms []int) []int {
 	var out []int
 	for _, t := range terms {
@@ -134,6 +173,16 @@ func (b *builder) names(terms []int) []string {
 	return out
 }
 
+// listed appends to out one statement naming terms (of g) through the
+// phrase template key, whose list slot is slot, citing what g cites for
+// them; with no terms it returns out as it is.
+func (b *builder) listed(out []clinic.Statement, key, slot string, g *group, terms []int) []clinic.Statement {
+	if len(terms) == 0 {
+		return out
+	}
+	return append(out, b.stmt(b.t.fill(key, b.lang, slot, b.list(b.names(terms))), g.allSrcs(terms)))
+}
+
 func (b *builder) conflictStmt(term int, pos, neg *group) clinic.Statement {
 	st := b.stmt(b.t.fill("finding_conflict", b.lang, "symptoms", b.name(term)), pos.srcs[term], neg.srcs[term])
 	st.Unsupported = true
@@ -161,41 +210,6 @@ func (b *builder) durationText(d string) string {
 	return d
 }
 
-// section writes one section.
-func (b *builder) section(key string) []clinic.Statement {
-	switch b.in.Type {
-	case clinic.NoteFirstCourse, clinic.NoteProgress, clinic.NoteDischarge:
-		return b.inpatient(key)
-	}
-	switch key {
-	case SecChiefComplaint:
-		return b.chiefComplaint()
-	case SecPresentIllness:
-		return b.presentIllness()
-	case SecReviewOfSystems:
-		return b.reviewOfSystems()
-	case SecPastHistory:
-		return b.pastHistory()
-	case SecMedications:
-		return b.medications()
-	case SecAllergies:
-		return b.allergies()
-	case SecPersonalHistory:
-		return b.habits()
-	case SecFamilyHistory:
-		return b.family()
-	case SecPhysicalExam:
-		return append(b.dataItems(DataVital, DataExam), b.quotes(true, examCuesZH, examCuesEN, nil)...)
-	case SecAuxiliary:
-		return append(b.dataItems(DataECG, DataLab, DataImaging), b.resultQuotes()...)
-	case SecDiagnosis, SecAdmissionDx:
-		return b.diagnosis()
-	case SecPlan:
-		return append(b.dataItems(DataOrder, DataAdvice), b.quotes(true, planCuesZH, planCuesEN, nil)...)
-	}
-	return nil
-}
-
 func (b *builder) chiefComplaint() []clinic.Statement {
 	pos, _, _ := b.patientFindings(KindSymptom)
 	terms := pos.terms
@@ -206,15 +220,9 @@ func (b *builder) chiefComplaint() []clinic.Statement {
 	if len(terms) == 0 {
 		return nil
 	}
-	// The first symptom with a duration leads; others sharing its
-	// duration join it while the complaint stays short.
-	lead := terms[0]
-	for _, t := range terms {
-		if pos.dur[t] != "" {
-			lead = t
-			break
-		}
-	}
+	// Others sharing the lead's duration join it while the complaint
+	// stays short.
+	lead := pos.lead()
 	dur := b.durationText(pos.dur[lead])
 	chosen := []int{lead}
 	for _, t := range terms {
@@ -262,13 +270,7 @@ func (b *builder) presentIllness() []clinic.Statement {
 	var out []clinic.Statement
 	pos, neg, conflict := b.patientFindings(KindSymptom)
 	if len(pos.terms) > 0 {
-		lead := pos.terms[0]
-		for _, t := range pos.terms {
-			if pos.dur[t] != "" {
-				lead = t
-				break
-			}
-		}
+		lead := pos.lead()
 		onset := []int{lead}
 		var rest []int
 		for _, t := range pos.terms {
@@ -284,7 +286,7 @@ func (b *builder) presentIllness() []clinic.Statement {
 		if d := pos.dur[lead]; d != "" {
 			out = append(out, b.stmt(b.t.fill("hpi_onset", b.lang, "symptoms", b.list(b.names(onset)), "duration", b.durationText(d)), pos.allSrcs(onset)))
 		} else {
-			out = append(out, b.stmt(b.t.fill("hpi_onset_nodur", b.lang, "symptoms", b.list(b.names(onset))), pos.allSrcs(onset)))
+			out = b.listed(out, "hpi_onset_nodur", "symptoms", pos, onset)
 		}
 		for _, t := range rest {
 			if d := pos.dur[t]; d != "" {
@@ -297,28 +299,22 @@ func (b *builder) presentIllness() []clinic.Statement {
 				assoc = append(assoc, t)
 			}
 		}
-		if len(assoc) > 0 {
-			out = append(out, b.stmt(b.t.fill("hpi_assoc", b.lang, "symptoms", b.list(b.names(assoc))), pos.allSrcs(assoc)))
-		}
+		out = b.listed(out, "hpi_assoc", "symptoms", pos, assoc)
 	}
 	if !b.zh() {
 		out = append(out, b.patientQuotes()...)
 	}
-	if len(neg.terms) > 0 && b.zh() {
-		out = append(out, b.stmt(b.t.fill("hpi_negative", b.lang, "symptoms", b.list(b.names(neg.terms))), neg.allSrcs(neg.terms)))
+	if b.zh() {
+		out = b.listed(out, "hpi_negative", "symptoms", neg, neg.terms)
 	}
 	for _, t := range conflict {
 		out = append(out, b.conflictStmt(t, pos, neg))
 	}
 	if b.zh() {
 		drugs, _, _ := b.patientFindings(KindDrug)
-		if len(drugs.terms) > 0 {
-			out = append(out, b.stmt(b.t.fill("hpi_drug", b.lang, "drugs", b.list(b.names(drugs.terms))), drugs.allSrcs(drugs.terms)))
-		}
+		out = b.listed(out, "hpi_drug", "drugs", drugs, drugs.terms)
 		tests, _, _ := b.patientFindings(KindTest)
-		if len(tests.terms) > 0 {
-			out = append(out, b.stmt(b.t.fill("hpi_test", b.lang, "tests", b.list(b.names(tests.terms))), tests.allSrcs(tests.terms)))
-		}
+		out = b.listed(out, "hpi_test", "tests", tests, tests.terms)
 	}
 	if b.in.Summary != nil && strings.TrimSpace(b.in.Summary.PatientText) != "" && len(out) == 0 {
 		out = append(out, b.stmt(b.t.fill("hpi_summary", b.lang, "text", truncRunes(strings.TrimSpace(b.in.Summary.PatientText), 200)), []int{0}))
@@ -339,9 +335,10 @@ func (b *builder) patientQuotes() []clinic.Statement {
 			if rd.question || len(wordsOf(s)) < 4 {
 				continue
 			}
+			_, reacted := b.e.vocab.drugReactions(rd)
 			ok := false
-			for _, m := range rd.mentions {
-				if k := b.kind(m.term); k == KindSymptom && !m.question {
+			for mi, m := range rd.mentions {
+				if k := b.kind(m.term); k == KindSymptom && !m.question && !reacted[mi] {
 					ok = true
 				}
 			}
@@ -393,28 +390,19 @@ func thirdPerson(s string) string {
 
 func (b *builder) reviewOfSystems() []clinic.Statement {
 	_, neg, _ := b.patientFindings(KindSymptom)
-	if len(neg.terms) == 0 {
-		return nil
-	}
-	return []clinic.Statement{b.stmt(b.t.fill("hpi_negative", b.lang, "symptoms", b.list(b.names(neg.terms))), neg.allSrcs(neg.terms))}
+	return b.listed(nil, "hpi_negative", "symptoms", neg, neg.terms)
 }
 
 func (b *builder) pastHistory() []clinic.Statement {
 	var out []clinic.Statement
 	pos, neg, conflict := b.patientFindings(KindCondition)
-	if len(pos.terms) > 0 {
-		out = append(out, b.stmt(b.t.fill("past_present", b.lang, "conditions", b.list(b.names(pos.terms))), pos.allSrcs(pos.terms)))
-	}
-	if len(neg.terms) > 0 {
-		out = append(out, b.stmt(b.t.fill("past_negative", b.lang, "conditions", b.list(b.names(neg.terms))), neg.allSrcs(neg.terms)))
-	}
+	out = b.listed(out, "past_present", "conditions", pos, pos.terms)
+	out = b.listed(out, "past_negative", "conditions", neg, neg.terms)
 	for _, t := range conflict {
 		out = append(out, b.conflictStmt(t, pos, neg))
 	}
 	procs, _, _ := b.patientFindings(KindProcedure)
-	if len(procs.terms) > 0 {
-		out = append(out, b.stmt(b.t.fill("past_procedure", b.lang, "procedures", b.list(b.names(procs.terms))), procs.allSrcs(procs.terms)))
-	}
+	out = b.listed(out, "past_procedure", "procedures", procs, procs.terms)
 	out = append(out, b.dataItems(DataHistory)...)
 	if b.zh() {
 		meds := b.medications()
@@ -429,12 +417,8 @@ func (b *builder) medications() []clinic.Statement {
 	}
 	var out []clinic.Statement
 	pos, neg, _ := b.patientFindings(KindDrug)
-	if len(pos.terms) > 0 {
-		out = append(out, b.stmt(b.t.fill("meds", b.lang, "drugs", b.list(b.names(pos.terms))), pos.allSrcs(pos.terms)))
-	}
-	if len(neg.terms) > 0 {
-		out = append(out, b.stmt(b.t.fill("meds_negative", b.lang, "drugs", b.list(b.names(neg.terms))), neg.allSrcs(neg.terms)))
-	}
+	out = b.listed(out, "meds", "drugs", pos, pos.terms)
+	out = b.listed(out, "meds_negative", "drugs", neg, neg.terms)
 	return append(out, b.dataItems(DataMedication)...)
 }
 
@@ -452,11 +436,28 @@ func (b *builder) allergies() []clinic.Statement {
 	for _, a := range none {
 		noneSrc = append(noneSrc, a.srcs...)
 	}
+	// Reactions a drug caused are written with the drug ("用头孢类抗生素
+	// 后出现皮疹"); the other allergens are listed.
+	var reactions []clinic.Statement
 	for _, a := range some {
 		someSrc = append(someSrc, a.srcs...)
 		for _, t := range a.allergen {
 			if !slices.Contains(allergens, t) {
 				allergens = append(allergens, t)
+			}
+		}
+		if len(a.reactions) > 0 {
+			reactions = append(reactions, b.stmt(b.t.fill("drug_reaction", b.lang, "drugs", b.list(b.names(a.allergen)), "reactions", b.list(b.names(a.reactions))), a.srcs))
+		}
+	}
+	var listed []int
+	for _, a := range some {
+		if len(a.reactions) > 0 {
+			continue
+		}
+		for _, t := range a.allergen {
+			if !slices.Contains(listed, t) {
+				listed = append(listed, t)
 			}
 		}
 	}
@@ -471,6 +472,17 @@ func (b *builder) allergies() []clinic.Statement {
 		st.Unsupported = true
 		st.Reason = ConflictReasonPrefix + "the sources both deny allergies and report one"
 		return []clinic.Statement{st}
+	case len(reactions) > 0:
+		if len(listed) > 0 {
+			var src []int
+			for _, a := range some {
+				if len(a.reactions) == 0 {
+					src = append(src, a.srcs...)
+				}
+			}
+			reactions = append([]clinic.Statement{b.stmt(b.t.fill("allergy_present", b.lang, "allergens", b.list(b.names(listed))), src)}, reactions...)
+		}
+		return reactions
 	case len(some) > 0 && len(allergens) > 0:
 		return []clinic.Statement{b.stmt(b.t.fill("allergy_present", b.lang, "allergens", b.list(b.names(allergens))), someSrc)}
 	case len(some) > 0:
@@ -487,10 +499,7 @@ func (b *builder) habits() []clinic.Statement {
 	for _, t := range pos.terms {
 		out = append(out, b.stmt(b.t.fill("habit_present", b.lang, "habits", b.name(t)), pos.srcs[t]))
 	}
-	if len(neg.terms) > 0 {
-		out = append(out, b.stmt(b.t.fill("habit_negative", b.lang, "habits", b.list(b.names(neg.terms))), neg.allSrcs(neg.terms)))
-	}
-	return out
+	return b.listed(out, "habit_negative", "habits", neg, neg.terms)
 }
 
 func (b *builder) family() []clinic.Statement {
@@ -519,7 +528,7 @@ func (b *builder) family() []clinic.Statement {
 		if k.present {
 			out = append(out, b.stmt(b.t.fill("family_present", b.lang, "relation", k.rel, "conditions", b.list(b.names(g.terms))), g.allSrcs(g.terms)))
 		} else {
-			out = append(out, b.stmt(b.t.fill("family_negative", b.lang, "conditions", b.list(b.names(g.terms))), g.allSrcs(g.terms)))
+			out = b.listed(out, "family_negative", "conditions", g, g.terms)
 		}
 	}
 	return out
@@ -542,28 +551,37 @@ func (b *builder) dataItems(kinds ...string) []clinic.Statement {
 	return out
 }
 
-// quotes are the clinician's (or, with doctorOnly false, anyone's)
-// non-question sentences that contain one of the cues.
-func (b *builder) quotes(doctorOnly bool, cuesZH, cuesEN []string, need func(reading) bool) []clinic.Statement {
-	var out []clinic.Statement
-	cues := cuesEN
-	if b.zh() {
-		cues = cuesZH
+// itemsAndQuotes writes a section from the data items of the given
+// kinds, then the sentences cues picks (none for nil cues).
+func itemsAndQuotes(cues *cueSet, kinds ...string) func(*builder) []clinic.Statement {
+	return func(b *builder) []clinic.Statement {
+		out := b.dataItems(kinds...)
+		if cues == nil {
+			return out
+		}
+		return append(out, b.quotes(cues)...)
 	}
+}
+
+// quotes are the clinician's (with cues.anySpeaker, anyone's)
+// non-question sentences that contain one of the cues.
+func (b *builder) quotes(cues *cueSet) []clinic.Statement {
+	var out []clinic.Statement
+	words := cues.words(b.zh())
 	for i, t := range b.fs.turns {
-		if t.speaker == "" || (doctorOnly && !t.clinician()) {
+		if t.speaker == "" || (!cues.anySpeaker && !t.clinician()) {
 			continue
 		}
 		for _, s := range sentences(t.text) {
 			ls := strings.ToLower(normalize(s))
-			if containsAny(ls, cues) == "" || strings.HasSuffix(strings.TrimSpace(ls), "?") {
+			if containsAny(ls, words) == "" || strings.HasSuffix(strings.TrimSpace(ls), "?") {
 				continue
 			}
 			rd := b.e.vocab.read(s)
 			if rd.question && b.zh() {
 				continue
 			}
-			if need != nil && !need(rd) {
+			if cues.need != nil && !cues.need(b, rd) {
 				continue
 			}
 			if (b.zh() && utf8.RuneCountInString(s) < 4) || (!b.zh() && len(wordsOf(s)) < 4) {
@@ -578,15 +596,15 @@ func (b *builder) quotes(doctorOnly bool, cuesZH, cuesEN []string, need func(rea
 	return out
 }
 
-func (b *builder) resultQuotes() []clinic.Statement {
-	return b.quotes(false, resultCuesZH, resultCuesEN, func(rd reading) bool {
-		for _, m := range rd.mentions {
-			if b.kind(m.term) == KindTest {
-				return true
-			}
+// namesTest is whether a sentence names a test (results are quoted only
+// then).
+func (b *builder) namesTest(rd reading) bool {
+	for _, m := range rd.mentions {
+		if b.kind(m.term) == KindTest {
+			return true
 		}
-		return false
-	})
+	}
+	return false
 }
 
 func (b *builder) diagnosis() []clinic.Statement {
@@ -595,10 +613,7 @@ func (b *builder) diagnosis() []clinic.Statement {
 	if len(out) > 0 {
 		return out
 	}
-	cues := dxCuesEN
-	if b.zh() {
-		cues = dxCuesZH
-	}
+	cues := dxCues.words(b.zh())
 	seen := map[int]bool{}
 	var sure, maybe []int
 	srcs := map[int][]int{}
@@ -639,7 +654,7 @@ func (b *builder) diagnosis() []clinic.Statement {
 		out = append(out, b.stmt(b.t.fill(key, b.lang, "conditions", surface[t]), srcs[t]))
 	}
 	if len(out) == 0 {
-		out = b.quotes(true, dxCuesZH, dxCuesEN, nil)
+		out = b.quotes(&dxCues)
 		if len(out) > 4 {
 			out = out[:4]
 		}

@@ -248,15 +248,8 @@ func turnsOf(in *Input) []turn {
 	for _, d := range in.Data {
 		ts = append(ts, turn{src: clinic.Source{Kind: clinic.SourceData, ID: d.ID}, text: d.Text})
 	}
-	for _, p := range in.Prior {
-		for _, s := range p.Sections {
-			for i, st := range s.Statements {
-				if st.Unsupported {
-					continue
-				}
-				ts = append(ts, turn{src: clinic.Source{Kind: clinic.SourceData, ID: priorID(p.ID, s.Key, i)}, text: st.Text, prior: s.Key})
-			}
-		}
+	for ps := range priorStatements(in.Prior) {
+		ts = append(ts, turn{src: clinic.Source{Kind: clinic.SourceData, ID: ps.id}, text: ps.text, prior: ps.key})
 	}
 	return ts
 }
@@ -276,21 +269,21 @@ func (e *Engine) embedded(ctx context.Context, in Input, lang string, progress f
 	fs := e.vocab.readFacts(turns)
 	progress(Progress{Stage: StageExtract, Done: len(turns), Total: len(turns)})
 	b := &builder{e: e, in: &in, lang: lang, fs: fs, t: e.tmpl, base: dataBase(&in)}
-	defs := Sections(in.Type, lang)
+	specs := layouts[in.Type][lang]
 	note := clinic.Note{Author: AuthorEmbedded}
-	for i, def := range defs {
+	for i, spec := range specs {
 		if err := ctx.Err(); err != nil {
 			return Draft{}, fmt.Errorf("scribe: draft: %w", err)
 		}
-		sts := b.section(def.Key)
-		if def.Optional && len(sts) == 0 {
+		sts := spec.write(b)
+		if spec.optional && len(sts) == 0 {
 			continue
 		}
 		if sts == nil {
 			sts = []clinic.Statement{}
 		}
-		note.Sections = append(note.Sections, clinic.Section{Key: def.Key, Title: def.Title, Statements: sts})
-		progress(Progress{Stage: StageSection, Section: def.Key, Done: i + 1, Total: len(defs)})
+		note.Sections = append(note.Sections, clinic.Section{Key: spec.key, Title: spec.title(lang), Statements: sts})
+		progress(Progress{Stage: StageSection, Section: spec.key, Done: i + 1, Total: len(specs)})
 	}
 	return Draft{Note: note}, nil
 }

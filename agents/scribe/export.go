@@ -129,36 +129,27 @@ func noteIsChinese(note clinic.Note) bool {
 	return true
 }
 
-var noteTitles = map[clinic.NoteType][2]string{
-	clinic.NoteOutpatient:  {"门诊病历", "Outpatient Note"},
-	clinic.NoteAdmission:   {"入院记录", "Admission Note"},
-	clinic.NoteFirstCourse: {"首次病程记录", "First Progress Note"},
-	clinic.NoteProgress:    {"日常病程记录", "Progress Note"},
-	clinic.NoteDischarge:   {"出院记录", "Discharge Summary"},
-	clinic.NoteOperation:   {"手术记录", "Operative Note"},
-	clinic.NoteRescue:      {"抢救记录", "Resuscitation Note"},
+// noteKinds holds each note type's title (Chinese, English) and its LOINC
+// document code with display (loinc.org; document ontology).
+var noteKinds = map[clinic.NoteType]struct{ zh, en, loinc, loincName string }{
+	clinic.NoteOutpatient:  {"门诊病历", "Outpatient Note", "34108-1", "Outpatient Note"},
+	clinic.NoteAdmission:   {"入院记录", "Admission Note", "34117-2", "History and physical note"},
+	clinic.NoteFirstCourse: {"首次病程记录", "First Progress Note", "11506-3", "Progress note"},
+	clinic.NoteProgress:    {"日常病程记录", "Progress Note", "11506-3", "Progress note"},
+	clinic.NoteDischarge:   {"出院记录", "Discharge Summary", "18842-5", "Discharge summary"},
+	clinic.NoteOperation:   {"手术记录", "Operative Note", "11504-8", "Surgical operation note"},
+	clinic.NoteRescue:      {"抢救记录", "Resuscitation Note", "34111-5", "Emergency department note"},
 }
 
 func noteTitle(t clinic.NoteType, zh bool) string {
-	ts, ok := noteTitles[t]
+	k, ok := noteKinds[t]
 	if !ok {
 		return string(t)
 	}
 	if zh {
-		return ts[0]
+		return k.zh
 	}
-	return ts[1]
-}
-
-// LOINC document codes per note type (loinc.org; document ontology).
-var loincDoc = map[clinic.NoteType][2]string{
-	clinic.NoteOutpatient:  {"34108-1", "Outpatient Note"},
-	clinic.NoteAdmission:   {"34117-2", "History and physical note"},
-	clinic.NoteFirstCourse: {"11506-3", "Progress note"},
-	clinic.NoteProgress:    {"11506-3", "Progress note"},
-	clinic.NoteDischarge:   {"18842-5", "Discharge summary"},
-	clinic.NoteOperation:   {"11504-8", "Surgical operation note"},
-	clinic.NoteRescue:      {"34111-5", "Emergency department note"},
+	return k.en
 }
 
 // LOINC section codes (the C-CDA section codes that FHIR document
@@ -273,8 +264,8 @@ func FHIR(note clinic.Note, enc clinic.Encounter) ([]byte, error) {
 			c.Meta.LastUpdated = note.UpdatedAt.UTC().Format(time.RFC3339)
 		}
 	}
-	if doc, ok := loincDoc[note.Type]; ok {
-		c.Type = fhirCodeable{Coding: []fhirCoding{{System: "http://loinc.org", Code: doc[0], Display: doc[1]}}, Text: c.Title}
+	if k, ok := noteKinds[note.Type]; ok {
+		c.Type = fhirCodeable{Coding: []fhirCoding{{System: "http://loinc.org", Code: k.loinc, Display: k.loincName}}, Text: c.Title}
 	} else {
 		c.Type = fhirCodeable{Text: c.Title}
 	}

@@ -13,6 +13,7 @@ type mention struct {
 	end      int
 	negated  bool
 	question bool   // inside a question
+	measured bool   // read from a measurement's value ("心率快"), not a named term
 	duration string // the duration phrase of its clause, as written
 	clause   int    // index of the clause it is in
 }
@@ -33,10 +34,10 @@ var (
 	negStrongZH  = []string{"从来没有", "从来没", "并没有", "没有", "否认", "并无", "从未", "未见", "无明显", "无"}
 	negWeakZH    = []string{"不", "没", "未"}
 	negEN        = []string{"negative for", "free of", "denies", "denied", "deny", "denying", "without", "never", "no", "not", "don't", "doesn't", "didn't", "haven't", "hasn't", "hadn't", "none", "nor"}
-	pseudoNeg    = []string{"有没有", "是不是", "会不会", "能不能", "要不要", "有无", "不知道", "不清楚", "不确定", "不一定", "不好意思", "无缘无故", "没用", "没效果", "不管用", "不缓解", "不断", "不停", "不仅", "不但", "不少", "不久", "没多久", "不是很", "不太", "不舒服", "不适", "不好", "not sure", "not only", "no change", "no longer", "not bad", "no problem", "no, no"}
+	pseudoNeg    = []string{"有没有", "是不是", "会不会", "能不能", "要不要", "有无", "不知道", "不清楚", "不确定", "不一定", "不好意思", "无缘无故", "没用", "没有用", "没什么用", "没效果", "没有效果", "没有作用", "没什么作用", "没有好转", "没好转", "没有改善", "不管用", "不要", "不了", "不缓解", "不断", "不停", "不仅", "不但", "不少", "不久", "没多久", "不是很", "不太", "不舒服", "不适", "不好", "not sure", "not only", "no change", "no longer", "not bad", "no problem", "no, no"}
 	scopeBreakZH = []string{"但是", "但", "可是", "不过", "只是", "却", "还有", "就是", "然后", "后来", "现在"}
 	scopeBreakEN = []string{"but", "although", "though", "however", "except", "and then", "which", "so"}
-	questionZH   = []string{"吗", "么", "呢", "有没有", "是否", "是不是", "会不会", "什么", "多久", "多长时间", "怎么", "几天", "哪里", "哪儿", "有无", "多少"}
+	questionZH   = []string{"吗", "么", "呢", "有没有", "是否", "是不是", "会不会", "什么", "多久", "多长时间", "怎么", "几天", "哪里", "哪儿", "有无", "多少", "哪些", "哪个", "哪种", "哪家", "如何", "为什么", "为何", "怎样", "能否", "可否"}
 	questionEN   = []string{"do you", "did you", "does it", "does that", "are you", "have you", "has it", "any ", "how ", "what ", "when ", "where ", "is it", "is there", "were you", "was it", "can you"}
 )
 
@@ -82,8 +83,17 @@ func (v *Vocabulary) read(text string) reading {
 		inherit := ci > 0 && isCommaLike(rs[rd.clauses[ci-1].end-1]) && v.listClause(rs, c)
 		prevQ, prevNeg = v.readClause(&rd, ci, c, inherit && prevQ, inherit && prevNeg)
 	}
-	if n := len(rd.clauses); n > 0 {
-		rd.question = isQuestion(rs[rd.clauses[n-1].start:rd.clauses[n-1].end])
+	// The text asks something when a clause of its last sentence does
+	// ("有没有恶心，反酸，肚胀了。" ends in a list, not in the question).
+	for ci := len(rd.clauses) - 1; ci >= 0; ci-- {
+		c := rd.clauses[ci]
+		if isQuestion(rs[c.start:c.end]) {
+			rd.question = true
+			break
+		}
+		if ci > 0 && !isCommaLike(rs[rd.clauses[ci-1].end-1]) {
+			break
+		}
 	}
 	return rd
 }
@@ -176,6 +186,11 @@ func (v *Vocabulary) listClause(rs []rune, c span) bool {
 			continue
 		}
 		if e, ok := v.matchTerm(rs, i); ok && !e.latin {
+			if predicative(e.form) {
+				// "没有甲亢，血压偏高": a clause that says a value is
+				// a statement of its own, not a list item.
+				return false
+			}
 			terms++
 			i += len(e.form)
 			continue
@@ -187,6 +202,35 @@ func (v *Vocabulary) listClause(rs []rune, c span) bool {
 		return false
 	}
 	return terms > 0
+}
+
+// postNegZH follow a finding to rule it out: "缺血性心脏病可能性不大",
+// "心肌炎可以排除" (the wording of a differential diagnosis, 诊断学:
+// 诊断与鉴别诊断).
+var postNegZH = []string{"可能性不大", "可能性很小", "可能性小", "可能性比较小", "可能性较小", "可能不大", "不大可能", "可以排除", "基本排除", "已排除", "已经排除", "排除了"}
+
+// postNegated reports a rule-out phrase right after a finding (a "的" or
+// "的话" may stand between).
+func postNegated(rs []rune, i, end int) bool {
+	for k := 0; k <= 1 && i+k < end; k++ {
+		if matchList(rs[:end], i+k, postNegZH, false) > 0 {
+			return true
+		}
+		if rs[i+k] != '的' {
+			break
+		}
+	}
+	return false
+}
+
+// predicative reports a surface form that states a value ("血压偏高",
+// "心跳快") rather than naming a finding.
+func predicative(form []rune) bool {
+	switch form[len(form)-1] {
+	case '高', '低', '快', '慢':
+		return len(form) > 2
+	}
+	return false
 }
 
 // readClause reads the mentions of clause ci. inQ and inNeg carry a
@@ -202,12 +246,15 @@ func (v *Vocabulary) readClause(rd *reading, ci int, c span, inQ, inNeg bool) (q
 		negUntil = c.end
 	}
 	for i := c.start; i < c.end; {
-		if n := matchList(rs, i, pseudoNeg, false); n > 0 {
+		if n := matchList(rs, i, pseudoNeg, false); n > 0 && !verbNegation(v, rs, i, n) {
 			i += n
 			continue
 		}
 		if e, ok := v.matchTerm(rs, i); ok {
 			m := mention{term: e.term, start: i, end: i + len(e.form), negated: i <= negUntil, question: q, duration: dur, clause: ci}
+			if !m.negated && postNegated(rs, m.end, c.end) {
+				m.negated = true
+			}
 			rd.mentions = append(rd.mentions, m)
 			if m.negated {
 				// a negated list continues: "无发热、咳嗽及胸痛"
@@ -216,9 +263,21 @@ func (v *Vocabulary) readClause(rd *reading, ci int, c span, inQ, inNeg bool) (q
 			i = m.end
 			continue
 		}
+		if n := matchList(rs, i, blockWords, false); n > 0 {
+			i += n
+			continue
+		}
 		if m, ok := v.measurement(rs, i, c, q, dur, ci); ok {
 			if i <= negUntil {
 				m.negated = true
+			}
+			rd.mentions = append(rd.mentions, m)
+			i = m.end
+			continue
+		}
+		if m, ok := v.composed(rs, i, c, q, dur, ci); ok {
+			if i <= negUntil {
+				m.negated = !m.negated
 			}
 			rd.mentions = append(rd.mentions, m)
 			i = m.end
@@ -253,6 +312,33 @@ func (v *Vocabulary) readClause(rd *reading, ci int, c span, inQ, inNeg bool) (q
 	return q, negUntil >= c.end-1
 }
 
+// verbNegation reports a pseudo-negation of length n at i that is a
+// negated verb after all because a drug, test or procedure follows it:
+// "没用" is "no use" but "没用阿司匹林" is "did not use aspirin", "不要吃
+// 阿司匹林" is advice not to take it ("不要感冒" stays advice).
+func verbNegation(v *Vocabulary, rs []rune, i, n int) bool {
+	w := string(rs[i : i+n])
+	if w != "没用" && w != "没有用" && w != "不要" {
+		return false
+	}
+	j := i + n
+	if j < len(rs) && rs[j] == '吃' || j < len(rs) && rs[j] == '服' {
+		j++
+	}
+	if j >= len(rs) {
+		return false
+	}
+	e, ok := v.matchTerm(rs, j)
+	if !ok {
+		return false
+	}
+	switch v.terms[e.term].Kind {
+	case KindDrug, KindTest, KindProcedure:
+		return true
+	}
+	return false
+}
+
 func startsQuestionEN(c []rune) bool {
 	s := strings.TrimSpace(string(c))
 	for _, p := range questionEN {
@@ -264,6 +350,8 @@ func startsQuestionEN(c []rune) bool {
 }
 
 var zhDigits = map[rune]float64{'零': 0, '〇': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+
+var zhMultipliers = map[rune]float64{'十': 10, '百': 100}
 
 var zhUnits = []string{"个多小时", "个多月", "多小时", "多分钟", "个小时", "个星期", "个礼拜", "个月", "多天", "多年", "多周", "小时", "分钟", "星期", "礼拜", "天", "日", "周", "月", "年"}
 
@@ -416,18 +504,11 @@ func zhNumber(rs []rune) (float64, bool) {
 		case zhDigits[r] > 0 || r == '零':
 			cur = zhDigits[r]
 			seen = true
-		case r == '十':
+		case r == '十' || r == '百':
 			if cur == 0 {
-				cur = 1
+				cur = 1 // "十二" is 12
 			}
-			total += cur * 10
-			cur = 0
-			seen = true
-		case r == '百':
-			if cur == 0 {
-				cur = 1
-			}
-			total += cur * 100
+			total += cur * zhMultipliers[r]
 			cur = 0
 			seen = true
 		case r == '半':
@@ -441,8 +522,17 @@ func zhNumber(rs []rune) (float64, bool) {
 // a high blood pressure, lipid or glucose is hypertension,
 // hyperlipidaemia or hyperglycaemia (诊断学, 实验室检查 and 血压测量
 // chapters read "血压高/血脂高/血糖高" as those conditions).
-var measures = []struct{ word, code string }{
-	{"血压", "hypertension"}, {"血脂", "hyperlipidemia"}, {"胆固醇", "hyperlipidemia"}, {"甘油三酯", "hyperlipidemia"}, {"血糖", "hyperglycemia"},
+//
+// A heart rate or heartbeat reported fast, slow or irregular ("心率还是比较
+// 快", "心跳就加速到120", "心跳的比较快") is an arrhythmia in the same way
+// (诊断学, 心悸 and 心律失常: 心动过速/过缓/不齐 are what these lay reports
+// describe); its value words are its own (rate).
+var measures = []struct {
+	word, code string
+	rate       bool
+}{
+	{"血压", "hypertension", false}, {"血脂", "hyperlipidemia", false}, {"胆固醇", "hyperlipidemia", false}, {"甘油三酯", "hyperlipidemia", false}, {"血糖", "hyperglycemia", false},
+	{"心率", "arrhythmia", true}, {"心跳", "arrhythmia", true}, {"心律", "arrhythmia", true},
 }
 
 // Value words after a measurement: normal (the condition is absent) or
@@ -450,6 +540,9 @@ var measures = []struct{ word, code string }{
 var (
 	measureNormal = []string{"正常", "不高", "不算高", "没有高", "没高", "不偏高", "稳定", "平稳", "控制得好", "控制的好", "控制很好", "控制得很好", "控制的很好"}
 	measureHigh   = []string{"偏高", "升高", "增高", "高"}
+	measureAsked  = []string{"怎么样", "怎样", "如何", "情况", "高不高", "高吗", "正常吗", "正常不"}
+	rateNormal    = []string{"正常", "不快", "不慢", "不算快", "没有快", "稳定", "平稳", "规律", "整齐", "齐"}
+	rateAbnormal  = []string{"过速", "过缓", "加快", "加速", "增快", "偏快", "偏慢", "不齐", "不规律", "不整齐", "乱", "快", "慢"}
 )
 
 // measurement reads a measurement named at i with its value within the
@@ -467,16 +560,30 @@ func (v *Vocabulary) measurement(rs []rune, i int, c span, q bool, dur string, c
 		}
 		n := len([]rune(ms.word))
 		end := min(c.end, i+n+7)
-		m := mention{term: t, start: i, end: i + n, question: q, duration: dur, clause: ci}
+		m := mention{term: t, start: i, end: i + n, question: q, duration: dur, clause: ci, measured: true}
+		normal, high := measureNormal, measureHigh
+		if ms.rate {
+			normal, high = rateNormal, rateAbnormal
+		}
 		for j := i + n; j < end; j++ {
-			if matchList(rs, j, []string{"低", "多少", "怎么样"}, false) > 0 {
+			if q && !ms.rate && matchList(rs, j, measureAsked, false) > 0 {
+				// "血压怎么样？", "血糖、血脂情况？": the condition is asked about.
+				return m, true
+			}
+			if matchList(rs, j, []string{"低", "多少", "怎么样"}, false) > 0 && !ms.rate {
 				break
 			}
-			if matchList(rs, j, measureNormal, false) > 0 {
+			if matchList(rs, j, []string{"多少", "怎么样", "几", "最高", "最低"}, false) > 0 {
+				break
+			}
+			if _, ok := v.matchTerm(rs, j); ok {
+				break // the value belongs to the next finding
+			}
+			if matchList(rs, j, normal, false) > 0 {
 				m.negated = true
 				return m, true
 			}
-			if matchList(rs, j, measureHigh, false) > 0 {
+			if matchList(rs, j, high, false) > 0 {
 				return m, true
 			}
 		}

@@ -154,6 +154,10 @@ type Finding struct {
 	Question bool   `json:"question,omitempty"` // only asked about, not answered
 	Duration string `json:"duration,omitempty"`
 	Doctor   bool   `json:"doctor,omitempty"` // stated by the clinician
+	// Family is the relative the finding is said of ("父亲有冠心病"), ""
+	// for the patient: family history in a record, or the person the
+	// consultation is about when someone asks for a relative.
+	Family string `json:"family,omitempty"`
 	// Sources are the indexes of the utterances that support it.
 	Sources []int `json:"sources"`
 }
@@ -169,16 +173,19 @@ func (e *Engine) Findings(us []clinic.Utterance) []Finding {
 	fs := e.vocab.readFacts(turns)
 	var out []Finding
 	for _, f := range fs.findings {
-		if f.family != "" {
-			continue
-		}
-		fd := Finding{Term: e.vocab.terms[f.term], Present: f.present, Duration: f.duration, Doctor: f.doctor, Sources: f.srcs}
+		fd := Finding{Term: e.vocab.terms[f.term], Present: f.present, Duration: f.duration, Doctor: f.doctor, Family: f.family, Sources: f.srcs}
 		if f.doctor && !f.inferred && fs.turns[f.srcs[0]].speaker != "" {
 			// A clinician naming a condition outside a statement about
 			// this patient ("this drug is used for myocarditis", "if you
 			// get chest pain …") asserts nothing about the patient.
 			t := &fs.turns[f.srcs[0]]
-			fd.Question = !doctorAsserts(t, t.rd.mentions[f.mention])
+			m := t.rd.mentions[f.mention]
+			fd.Question = !doctorAsserts(t, m)
+			if fd.Question && m.measured {
+				// "紧张时心率会增快的": a value described in general
+				// talk names no finding at all.
+				continue
+			}
 		}
 		if !f.doctor && !f.inferred && fs.turns[f.srcs[0]].patientSide() {
 			t := &fs.turns[f.srcs[0]]
@@ -193,7 +200,7 @@ func (e *Engine) Findings(us []clinic.Utterance) []Finding {
 				continue
 			}
 			fd := Finding{Term: e.vocab.terms[m.term], Question: true, Doctor: t.clinician(), Sources: []int{i}}
-			if t.patientSide() && patientTopic(t, m) {
+			if t.patientSide() && patientTopic(e.vocab, t, m) {
 				// "房颤能吃辅酶Q10吗": the patient has what they ask about.
 				fd.Question, fd.Present = false, true
 			}

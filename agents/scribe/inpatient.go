@@ -9,56 +9,58 @@ import (
 )
 
 var (
-	differentialCues = []string{"鉴别", "排除", "rule out", "differential", "less likely"}
-	courseDataKinds  = []string{DataCourse, DataProcedure, DataMedication}
-	resultDataKinds  = []string{DataVital, DataExam, DataLab, DataECG, DataImaging}
+	// differentialWords mark a differential in either language.
+	differentialWords = []string{"鉴别", "排除", "rule out", "differential", "less likely"}
+	differentialCues  = cueSet{zh: differentialWords, en: differentialWords}
+	courseDataKinds   = []string{DataCourse, DataProcedure, DataMedication}
+	resultDataKinds   = []string{DataVital, DataExam, DataLab, DataECG, DataImaging}
 )
 
-// inpatient writes the sections of 首次病程记录, 日常病程记录 and 出院记录.
-func (b *builder) inpatient(key string) []clinic.Statement {
-	switch key {
-	case SecCaseFeatures:
-		out := b.patientLine()
-		out = append(out, b.chiefComplaintReason()...)
-		out = append(out, b.presentIllness()...)
-		out = append(out, b.pastHistory()...)
-		return append(out, b.dataItems(resultDataKinds...)...)
-	case SecDiagnosticBasis:
-		return b.diagnosticBasis()
-	case SecCarePlan:
-		return append(b.dataItems(DataOrder, DataMedication, DataProcedure, DataAdvice), b.quotes(true, planCuesZH, planCuesEN, nil)...)
-	case SecSubjective:
-		out := b.latest(DataCourse)
-		out = append(out, b.presentIllness()...)
-		return out
-	case SecObjective:
-		return b.dataItems(resultDataKinds...)
-	case SecAssessment:
-		out := b.dataItemsRole(DataDiagnosis, "working", "admission", "")
-		return append(out, b.quotes(true, dxCuesZH, dxCuesEN, nil)...)
-	case SecPlan:
-		return append(b.dataItems(DataOrder, DataMedication), b.quotes(true, planCuesZH, planCuesEN, nil)...)
-	case SecAdmissionStatus:
-		out := b.priorSections(SecChiefComplaint, SecPresentIllness, SecPhysicalExam)
-		if len(out) == 0 {
-			out = append(b.chiefComplaintReason(), b.presentIllness()...)
-		}
-		return append(out, b.dataItemsRole(DataDiagnosis, "admission")...)
-	case SecHospitalCourse:
-		return b.dataItems(courseDataKinds...)
-	case SecDischargeDx:
-		out := b.dataItemsRole(DataDiagnosis, "discharge")
-		if len(out) == 0 {
-			out = b.dataItemsRole(DataDiagnosis, "working", "admission", "")
-		}
-		return out
-	case SecDischargeStatus:
-		return b.latest(DataCondition)
-	case SecDischargeAdvice:
-		return b.dataItems(DataAdvice, DataOrder)
-	}
-	return nil
+// caseFeatures is 病例特点: who the patient is, why they were admitted,
+// their history and results.
+func (b *builder) caseFeatures() []clinic.Statement {
+	out := b.patientLine()
+	out = append(out, b.chiefComplaintReason()...)
+	out = append(out, b.presentIllness()...)
+	out = append(out, b.pastHistory()...)
+	return append(out, b.dataItems(resultDataKinds...)...)
 }
+
+// subjective is the latest course entry and the patient's complaints.
+func (b *builder) subjective() []clinic.Statement {
+	out := b.latest(DataCourse)
+	out = append(out, b.presentIllness()...)
+	return out
+}
+
+// assessment is the working diagnosis and what the clinician said of it.
+func (b *builder) assessment() []clinic.Statement {
+	out := b.dataItemsRole(DataDiagnosis, "working", "admission", "")
+	return append(out, b.quotes(&dxCues)...)
+}
+
+// admissionStatus cites the admission note's complaint, history and
+// examination (or reads them from the dialogue), then the admission
+// diagnosis.
+func (b *builder) admissionStatus() []clinic.Statement {
+	out := b.priorSections(SecChiefComplaint, SecPresentIllness, SecPhysicalExam)
+	if len(out) == 0 {
+		out = append(b.chiefComplaintReason(), b.presentIllness()...)
+	}
+	return append(out, b.dataItemsRole(DataDiagnosis, "admission")...)
+}
+
+// dischargeDx is the discharge diagnosis, else the working or admission one.
+func (b *builder) dischargeDx() []clinic.Statement {
+	out := b.dataItemsRole(DataDiagnosis, "discharge")
+	if len(out) == 0 {
+		out = b.dataItemsRole(DataDiagnosis, "working", "admission", "")
+	}
+	return out
+}
+
+// dischargeStatus is the latest condition entry.
+func (b *builder) dischargeStatus() []clinic.Statement { return b.latest(DataCondition) }
 
 func (b *builder) patientLine() []clinic.Statement {
 	if b.in.Patient == nil {
@@ -156,6 +158,6 @@ func (b *builder) diagnosticBasis() []clinic.Statement {
 			out = append(out, b.stmt(b.t.fill("basis", b.lang, "text", strings.TrimSpace(d.Text)), []int{b.base + i}))
 		}
 	}
-	out = append(out, b.quotes(true, differentialCues, differentialCues, nil)...)
+	out = append(out, b.quotes(&differentialCues)...)
 	return out
 }

@@ -58,14 +58,8 @@ func (e *Engine) llmDraft(ctx context.Context, in Input, lang string, src Source
 	for _, d := range in.Data {
 		base.Data = append(base.Data, llmData{ID: d.ID, Kind: d.Kind, Name: d.Name, Text: d.Text})
 	}
-	for _, p := range in.Prior {
-		for _, s := range p.Sections {
-			for i, st := range s.Statements {
-				if !st.Unsupported {
-					base.Data = append(base.Data, llmData{ID: priorID(p.ID, s.Key, i), Kind: "prior_note", Name: s.Title, Text: st.Text})
-				}
-			}
-		}
+	for ps := range priorStatements(in.Prior) {
+		base.Data = append(base.Data, llmData{ID: ps.id, Kind: "prior_note", Name: ps.title, Text: ps.text})
 	}
 	utt := make(map[string]bool, len(in.Utterances))
 	for _, u := range in.Utterances {

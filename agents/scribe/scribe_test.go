@@ -198,6 +198,90 @@ func TestDraftConflictMarker(t *testing.T) {
 	}
 }
 
+// TestDraftAllergyConflictOnlyAllergens: the conflict marker of 过敏史
+// names what the patient says they are allergic to, never a medicine they
+// say they take (issue 7 defect a).
+func TestDraftAllergyConflictOnlyAllergens(t *testing.T) {
+	e := newEngine(t, scribe.Config{})
+	for _, tc := range []struct {
+		name          string
+		lines         []string
+		allergen, med string
+	}{
+		{"zh answer names a medicine", []string{"doctor:有药物过敏吗？", "patient:没有，我一直在吃阿司匹林。", "doctor:好的，还有别的不舒服吗？", "patient:我对青霉素过敏，刚想起来。"}, "青霉素", "阿司匹林"},
+		{"zh one clause", []string{"doctor:有药物过敏吗？", "patient:没有过敏。", "doctor:平时吃什么药？", "patient:我对青霉素过敏现在每天吃阿司匹林"}, "青霉素", "阿司匹林"},
+		{"en", []string{"doctor:Any allergies?", "patient:No allergies.", "doctor:What medicines do you take?", "patient:Actually I'm allergic to penicillin and I take aspirin daily."}, "penicillin", "aspirin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := e.Draft(context.Background(), scribe.Input{Type: clinic.NoteOutpatient, Utterances: dialogue(tc.lines...)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _ := d.Note.Section(scribe.SecAllergies)
+			if len(s.Statements) != 1 || !scribe.IsConflict(s.Statements[0]) {
+				t.Fatalf("allergies = %+v, want one conflict marker", s.Statements)
+			}
+			if txt := s.Statements[0].Text; !strings.Contains(txt, tc.allergen) || strings.Contains(txt, tc.med) {
+				t.Errorf("conflict %q: want %s named and the medicine %s not", txt, tc.allergen, tc.med)
+			}
+			var meds strings.Builder
+			for _, sec := range d.Note.Sections {
+				if sec.Key != scribe.SecAllergies {
+					meds.WriteString(scribe.SectionText(sec))
+				}
+			}
+			if !strings.Contains(meds.String(), tc.med) {
+				t.Errorf("the medicine %s is not drafted outside 过敏史:\n%s", tc.med, meds.String())
+			}
+		})
+	}
+}
+
+// TestDraftPastDrugRash: a rash the patient once had after a drug is
+// allergy history, not a present complaint (issue 7 defect b).
+func TestDraftPastDrugRash(t *testing.T) {
+	e := newEngine(t, scribe.Config{})
+	for _, tc := range []struct {
+		name             string
+		lines            []string
+		drug, rash, hpiW string
+	}{
+		{"zh answer", []string{"doctor:哪里不舒服？", "patient:胸闷三天了。", "doctor:有药物过敏吗？", "patient:以前吃头孢出过皮疹。"}, "头孢", "皮疹", "胸闷"},
+		{"zh two clauses", []string{"doctor:哪里不舒服？", "patient:胸闷三天了。以前吃头孢，出过皮疹。", "doctor:好的。"}, "头孢", "皮疹", "胸闷"},
+		{"en", []string{"doctor:What brings you in?", "patient:Chest tightness for three days.", "doctor:Any allergies?", "patient:I got a rash from amoxicillin years ago."}, "amoxicillin", "rash", "chest tightness"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			us := dialogue(tc.lines...)
+			d, err := e.Draft(context.Background(), scribe.Input{Type: clinic.NoteOutpatient, Utterances: us})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, key := range []string{scribe.SecChiefComplaint, scribe.SecPresentIllness} {
+				got := strings.ToLower(section(t, d.Note, key))
+				if strings.Contains(got, tc.rash) || strings.Contains(got, tc.drug) {
+					t.Errorf("%s = %q: the past drug rash is written as a present complaint", key, got)
+				}
+			}
+			if got := strings.ToLower(section(t, d.Note, scribe.SecPresentIllness)); !strings.Contains(got, tc.hpiW) {
+				t.Errorf("present illness = %q, want %q", got, tc.hpiW)
+			}
+			s, _ := d.Note.Section(scribe.SecAllergies)
+			al := strings.ToLower(scribe.SectionText(s))
+			if !strings.Contains(al, tc.drug) || !strings.Contains(al, tc.rash) {
+				t.Errorf("allergies = %q, want the drug %s and the reaction %s", al, tc.drug, tc.rash)
+			}
+			if len(d.Problems) != 0 {
+				t.Errorf("problems = %+v", d.Problems)
+			}
+			for _, f := range e.Findings(us) {
+				if f.Term.Code == "rash" {
+					t.Errorf("Findings reports the past drug rash as a finding: %+v", f)
+				}
+			}
+		})
+	}
+}
+
 func TestDraftBadInput(t *testing.T) {
 	e := newEngine(t, scribe.Config{})
 	long := make([]clinic.Utterance, 10000)

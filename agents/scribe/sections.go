@@ -41,113 +41,106 @@ type SectionDef struct {
 	Optional bool `json:"optional,omitempty"`
 }
 
-var sectionDefs = map[clinic.NoteType]map[string][]SectionDef{
+// sectionSpec is one section of a note type: its key, its title in each
+// language ("" where that language's note has none), whether it may be
+// left out, and how the embedded engine writes it. Each spec is written
+// once and listed by the note types that print it (noteLayouts).
+type sectionSpec struct {
+	key      string
+	zh, en   string
+	optional bool
+	write    func(*builder) []clinic.Statement
+}
+
+func (s sectionSpec) title(lang string) string {
+	switch lang {
+	case LangZH:
+		return s.zh
+	case LangEN:
+		return s.en
+	}
+	return ""
+}
+
+// The history-taking sections are shared by 门诊病历 and 入院记录;
+// review of systems and medications are sections of the English SOAP
+// note only (门诊病历 writes drugs taken in 现病史, 入院记录 in 既往史).
+var (
+	chiefComplaintSpec  = sectionSpec{SecChiefComplaint, "主诉", "Chief Complaint", false, (*builder).chiefComplaint}
+	presentIllnessSpec  = sectionSpec{SecPresentIllness, "现病史", "History of Present Illness", false, (*builder).presentIllness}
+	reviewOfSystemsSpec = sectionSpec{SecReviewOfSystems, "", "Review of Systems", true, (*builder).reviewOfSystems}
+	pastHistorySpec     = sectionSpec{SecPastHistory, "既往史", "Past Medical History", false, (*builder).pastHistory}
+	medicationsSpec     = sectionSpec{SecMedications, "", "Medications", true, (*builder).medications}
+	allergiesSpec       = sectionSpec{SecAllergies, "过敏史", "Allergies", false, (*builder).allergies}
+	personalHistorySpec = sectionSpec{SecPersonalHistory, "个人史", "Social History", true, (*builder).habits}
+	familyHistorySpec   = sectionSpec{SecFamilyHistory, "家族史", "Family History", true, (*builder).family}
+	physicalExamSpec    = sectionSpec{SecPhysicalExam, "体格检查", "Physical Examination", false, itemsAndQuotes(&examCues, DataVital, DataExam)}
+	auxiliarySpec       = sectionSpec{SecAuxiliary, "辅助检查", "Results", false, itemsAndQuotes(&resultCues, DataECG, DataLab, DataImaging)}
+)
+
+// noteLayouts lists the sections of each note type in print order.
+var noteLayouts = map[clinic.NoteType][]sectionSpec{
 	clinic.NoteOutpatient: {
-		LangZH: {
-			{SecChiefComplaint, "主诉", false},
-			{SecPresentIllness, "现病史", false},
-			{SecPastHistory, "既往史", false},
-			{SecAllergies, "过敏史", false},
-			{SecPersonalHistory, "个人史", true},
-			{SecFamilyHistory, "家族史", true},
-			{SecPhysicalExam, "体格检查", false},
-			{SecAuxiliary, "辅助检查", false},
-			{SecDiagnosis, "初步诊断", false},
-			{SecPlan, "处理意见", false},
-		},
-		LangEN: {
-			{SecChiefComplaint, "Chief Complaint", false},
-			{SecPresentIllness, "History of Present Illness", false},
-			{SecReviewOfSystems, "Review of Systems", true},
-			{SecPastHistory, "Past Medical History", false},
-			{SecMedications, "Medications", true},
-			{SecAllergies, "Allergies", false},
-			{SecPersonalHistory, "Social History", true},
-			{SecFamilyHistory, "Family History", true},
-			{SecPhysicalExam, "Physical Examination", false},
-			{SecAuxiliary, "Results", false},
-			{SecDiagnosis, "Assessment", false},
-			{SecPlan, "Plan", false},
-		},
+		chiefComplaintSpec, presentIllnessSpec, reviewOfSystemsSpec, pastHistorySpec, medicationsSpec, allergiesSpec,
+		personalHistorySpec, familyHistorySpec, physicalExamSpec, auxiliarySpec,
+		{SecDiagnosis, "初步诊断", "Assessment", false, (*builder).diagnosis},
+		{SecPlan, "处理意见", "Plan", false, itemsAndQuotes(&planCues, DataOrder, DataAdvice)},
 	},
 	clinic.NoteAdmission: {
-		LangZH: {
-			{SecChiefComplaint, "主诉", false},
-			{SecPresentIllness, "现病史", false},
-			{SecPastHistory, "既往史", false},
-			{SecAllergies, "过敏史", false},
-			{SecPersonalHistory, "个人史", true},
-			{SecFamilyHistory, "家族史", true},
-			{SecPhysicalExam, "体格检查", false},
-			{SecAuxiliary, "辅助检查", false},
-			{SecAdmissionDx, "入院诊断", false},
-		},
-		LangEN: {
-			{SecChiefComplaint, "Chief Complaint", false},
-			{SecPresentIllness, "History of Present Illness", false},
-			{SecPastHistory, "Past Medical History", false},
-			{SecAllergies, "Allergies", false},
-			{SecPersonalHistory, "Social History", true},
-			{SecFamilyHistory, "Family History", true},
-			{SecPhysicalExam, "Physical Examination", false},
-			{SecAuxiliary, "Results", false},
-			{SecAdmissionDx, "Admission Diagnosis", false},
-		},
+		chiefComplaintSpec, presentIllnessSpec, pastHistorySpec, allergiesSpec,
+		personalHistorySpec, familyHistorySpec, physicalExamSpec, auxiliarySpec,
+		{SecAdmissionDx, "入院诊断", "Admission Diagnosis", false, (*builder).diagnosis},
 	},
 	clinic.NoteFirstCourse: {
-		LangZH: {
-			{SecCaseFeatures, "病例特点", false},
-			{SecDiagnosticBasis, "诊断依据与鉴别诊断", false},
-			{SecCarePlan, "诊疗计划", false},
-		},
-		LangEN: {
-			{SecCaseFeatures, "Case Summary", false},
-			{SecDiagnosticBasis, "Diagnostic Reasoning and Differential", false},
-			{SecCarePlan, "Plan of Care", false},
-		},
+		{SecCaseFeatures, "病例特点", "Case Summary", false, (*builder).caseFeatures},
+		{SecDiagnosticBasis, "诊断依据与鉴别诊断", "Diagnostic Reasoning and Differential", false, (*builder).diagnosticBasis},
+		{SecCarePlan, "诊疗计划", "Plan of Care", false, itemsAndQuotes(&planCues, DataOrder, DataMedication, DataProcedure, DataAdvice)},
 	},
 	clinic.NoteProgress: {
-		LangZH: {
-			{SecSubjective, "病情记录", false},
-			{SecObjective, "查体及检查", false},
-			{SecAssessment, "病情分析", false},
-			{SecPlan, "处理计划", false},
-		},
-		LangEN: {
-			{SecSubjective, "Subjective", false},
-			{SecObjective, "Objective", false},
-			{SecAssessment, "Assessment", false},
-			{SecPlan, "Plan", false},
-		},
+		{SecSubjective, "病情记录", "Subjective", false, (*builder).subjective},
+		{SecObjective, "查体及检查", "Objective", false, itemsAndQuotes(nil, resultDataKinds...)},
+		{SecAssessment, "病情分析", "Assessment", false, (*builder).assessment},
+		// The day's plan: orders and drugs, where 门诊病历's is orders and advice.
+		{SecPlan, "处理计划", "Plan", false, itemsAndQuotes(&planCues, DataOrder, DataMedication)},
 	},
 	clinic.NoteDischarge: {
-		LangZH: {
-			{SecAdmissionStatus, "入院情况", false},
-			{SecHospitalCourse, "诊疗经过", false},
-			{SecDischargeDx, "出院诊断", false},
-			{SecDischargeStatus, "出院情况", false},
-			{SecDischargeAdvice, "出院医嘱", false},
-		},
-		LangEN: {
-			{SecAdmissionStatus, "Condition on Admission", false},
-			{SecHospitalCourse, "Hospital Course", false},
-			{SecDischargeDx, "Discharge Diagnoses", false},
-			{SecDischargeStatus, "Condition at Discharge", false},
-			{SecDischargeAdvice, "Discharge Instructions", false},
-		},
+		{SecAdmissionStatus, "入院情况", "Condition on Admission", false, (*builder).admissionStatus},
+		{SecHospitalCourse, "诊疗经过", "Hospital Course", false, itemsAndQuotes(nil, courseDataKinds...)},
+		{SecDischargeDx, "出院诊断", "Discharge Diagnoses", false, (*builder).dischargeDx},
+		{SecDischargeStatus, "出院情况", "Condition at Discharge", false, (*builder).dischargeStatus},
+		{SecDischargeAdvice, "出院医嘱", "Discharge Instructions", false, itemsAndQuotes(nil, DataAdvice, DataOrder)},
 	},
 }
+
+// layouts is noteLayouts by language: the sections a note type has in a
+// language are those titled in it. Shared and read only.
+var layouts = func() map[clinic.NoteType]map[string][]sectionSpec {
+	out := make(map[clinic.NoteType]map[string][]sectionSpec, len(noteLayouts))
+	for t, specs := range noteLayouts {
+		out[t] = map[string][]sectionSpec{}
+		for _, lang := range []string{LangZH, LangEN} {
+			for _, s := range specs {
+				if s.title(lang) != "" {
+					out[t][lang] = append(out[t][lang], s)
+				}
+			}
+		}
+	}
+	return out
+}()
 
 // Sections returns the sections of note type t in language lang (LangZH or
 // LangEN), in print order, or nil for a type the scribe does not draft.
 func Sections(t clinic.NoteType, lang string) []SectionDef {
-	byLang, ok := sectionDefs[t]
+	byLang, ok := layouts[t]
 	if !ok {
 		return nil
 	}
-	defs := byLang[lang]
-	out := make([]SectionDef, len(defs))
-	copy(out, defs)
+	specs := byLang[lang]
+	out := make([]SectionDef, len(specs))
+	for i, s := range specs {
+		out[i] = SectionDef{Key: s.key, Title: s.title(lang), Optional: s.optional}
+	}
 	return out
 }
 

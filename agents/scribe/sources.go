@@ -2,6 +2,7 @@ package scribe
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 
@@ -77,17 +78,36 @@ func SourcesOf(in Input) Sources {
 	if t := patientText(in); t != "" {
 		items = append(items, SourceText{Kind: clinic.SourceData, ID: PatientSourceID, Text: t, Seq: -2})
 	}
-	for _, p := range in.Prior {
-		for _, s := range p.Sections {
-			for i, st := range s.Statements {
-				if st.Unsupported {
-					continue
+	for ps := range priorStatements(in.Prior) {
+		items = append(items, SourceText{Kind: clinic.SourceData, ID: ps.id, Text: ps.text, Seq: -3})
+	}
+	return NewSources(items...)
+}
+
+// priorStatement is a citable statement of a prior note.
+type priorStatement struct {
+	id         string // "<note id>#<section key>.<index>"
+	key, title string // of its section
+	text       string
+}
+
+// priorStatements yields the statements of the prior notes in order,
+// leaving out the unsupported ones: what a draft may cite of them.
+func priorStatements(prior []clinic.Note) iter.Seq[priorStatement] {
+	return func(yield func(priorStatement) bool) {
+		for _, p := range prior {
+			for _, s := range p.Sections {
+				for i, st := range s.Statements {
+					if st.Unsupported {
+						continue
+					}
+					if !yield(priorStatement{id: priorID(p.ID, s.Key, i), key: s.Key, title: s.Title, text: st.Text}) {
+						return
+					}
 				}
-				items = append(items, SourceText{Kind: clinic.SourceData, ID: priorID(p.ID, s.Key, i), Text: st.Text, Seq: -3})
 			}
 		}
 	}
-	return NewSources(items...)
 }
 
 func priorID(noteID, key string, i int) string { return fmt.Sprintf("%s#%s.%d", noteID, key, i) }

@@ -65,7 +65,7 @@ func loadTemplates(set *prompts.Set) (*templates, error) {
 }
 
 var requiredPhrases = []string{"cc", "hpi_onset", "hpi_assoc", "hpi_negative", "hpi_drug", "past_present", "past_negative",
-	"allergy_present", "allergy_none", "allergy_conflict", "allergy_conflict_unspecified", "allergy_unspecified", "quote", "data_item",
+	"allergy_present", "allergy_none", "allergy_conflict", "drug_reaction", "allergy_conflict_unspecified", "allergy_unspecified", "quote", "data_item",
 	"diagnosis", "diagnosis_possible", "habit_present", "habit_negative", "family_present", "finding_conflict", "meds"}
 
 var defaultTemplates = sync.OnceValues(func() (*templates, error) {

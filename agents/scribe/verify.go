@@ -123,11 +123,18 @@ func checkStatement(v *Vocabulary, t *templates, st clinic.Statement, src Source
 	}
 	// Allergies, then the polarity of findings.
 	stText := strings.ToLower(normalize(st.Text))
-	if containsAny(stText, allergyWords) != "" {
+	allergy := containsAny(stText, allergyWords) != ""
+	var reacted map[int]bool
+	if allergy {
 		if k, e, z := checkAllergy(stText, fs); k != "" {
 			return k, e, z
 		}
-	} else {
+		var k, e, z string
+		if reacted, k, e, z = checkAllergens(v, stRd, fs); k != "" {
+			return k, e, z
+		}
+	}
+	{
 		pos, neg := map[int]bool{}, map[int]bool{}
 		for _, f := range fs.findings {
 			if f.present {
@@ -141,6 +148,9 @@ func checkStatement(v *Vocabulary, t *templates, st clinic.Statement, src Source
 				continue
 			}
 			tm := v.terms[m.term]
+			if allergy && (tm.Kind == KindDrug || tm.Kind == KindAllergen || reacted[m.term] && !m.negated) {
+				continue // checked as allergens and reactions
+			}
 			if m.negated && !neg[m.term] && !within(m, negSurf) {
 				return ProblemNegation, fmt.Sprintf("the sources do not say %s is absent", tm.NameEN), fmt.Sprintf("来源未说明无“%s”", tm.NameZH)
 			}
@@ -154,6 +164,30 @@ func checkStatement(v *Vocabulary, t *templates, st clinic.Statement, src Source
 		return ProblemEntity, fmt.Sprintf("%q is not in the sources", w), fmt.Sprintf("“%s”在来源中找不到", w)
 	}
 	return "", "", ""
+}
+
+// checkAllergens checks the drugs and allergens an allergy statement
+// names: each must be what the sources call an allergen (a medicine the
+// patient takes is not), and none may be written as denied. It returns
+// the reactions the sources report; other findings of the statement are
+// checked like any finding.
+func checkAllergens(v *Vocabulary, stRd reading, fs facts) (reacted map[int]bool, kind, en, zh string) {
+	allergen, reacted := map[int]bool{}, map[int]bool{}
+	for _, a := range fs.allergies {
+		for _, t := range a.allergen {
+			allergen[t] = true
+		}
+		for _, t := range a.reactions {
+			reacted[t] = true
+		}
+	}
+	for _, m := range stRd.mentions {
+		tm := v.terms[m.term]
+		if (tm.Kind == KindDrug || tm.Kind == KindAllergen) && !m.question && (m.negated || !allergen[m.term]) {
+			return nil, ProblemNegation, fmt.Sprintf("the sources do not report an allergy to %s", tm.NameEN), fmt.Sprintf("来源未说明对“%s”过敏", tm.NameZH)
+		}
+	}
+	return reacted, "", "", ""
 }
 
 func checkAllergy(stText string, fs facts) (kind, en, zh string) {

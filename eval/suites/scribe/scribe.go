@@ -21,9 +21,13 @@
 // ROUGE-1/2/L F1 (eval/metrics) per section and overall for each set
 // (aci.*, mts.*, imcs.*); mie.symptom_status.f1 (window level, status
 // positive/negative/unknown, doctor and patient statements pooled, one
-// status per item and window; items mapped through ontology.json and
-// example_dict.json when present) with precision and recall, and the
-// strict five-status variant;
+// status per item and window except that a clinician's denial stands
+// beside the patient's affirmation, as MIE labels 阳性 and 医生阴性
+// together; items mapped through ontology.json and
+// example_dict.json when present) with precision and recall, the
+// strict five-status variant, and the same F1 on the first and second
+// half of the dialogues (mie.first_half.*, mie.second_half.*: rules were
+// developed on the first half only);
 // unsupported_rate (statements the verifier marks unsupported, conflicts
 // excluded, over every drafted statement); injected.catch_rate (faults
 // written into supported statements — wrong number, flipped negation,
@@ -170,7 +174,7 @@ func (s *Suite) Run(ctx context.Context, env eval.Env) (*eval.Report, error) {
 	rep.Notes = append(rep.Notes,
 		"ROUGE is F1 of the drafted against the gold text (eval/metrics: words for English, characters for Chinese); a section the engine left empty scores 0.",
 		"ACI-BENCH divisions follow the challenge's note split: subjective (CC, HPI, ROS, histories, medications, allergies), objective_exam, objective_results, assessment_and_plan.",
-		"MIE F1 is window level over 症状 labels, statuses collapsed to positive (阳性, 医生阳性), negative (阴性, 医生阴性) and unknown (未知), one status per item and window as MIE annotates (affirmed > denied > unknown); vocabulary codes map to MIE items through the item names and the data set's own synonym list (example_dict.json). There is no train split: the extractor's rules are general cue words (negation, question, hypothesis, diagnosis), checked for generalisation by developing on the even-numbered dev dialogues and reading the odd-numbered ones only as a held-out check.",
+		"MIE F1 is window level over 症状 labels, statuses collapsed to positive (阳性, 医生阳性), negative (阴性, 医生阴性) and unknown (未知), one status per item and window as MIE annotates (affirmed > denied > unknown), except that a clinician ruling out what the patient reports keeps both (MIE labels 阳性 and 医生阴性 in the same window); vocabulary codes map to MIE items through the item names and the data set's own synonym list (example_dict.json). There is no train split: the extractor's rules are general cue words (negation, question, hypothesis, diagnosis), body site + sensation pairs and lay synonyms; errors were read only on the first half of the dev dialogues (file order), and the second half is the held-out check (mie.first_half.*, mie.second_half.*).",
 		"Injected faults are written into statements the verifier accepted, without touching their sources; catch rate = faults the verifier then marks unsupported.",
 		"Unsupported rate counts statements of the embedded drafts that the verifier marks unsupported (conflict markers are counted apart, in conflicts_count).")
 	return rep, nil
@@ -459,7 +463,15 @@ func (s *Suite) mie(ctx context.Context, env eval.Env, e *scribe.Engine, rep *ev
 	}
 	itemOf := mieItems(e, env.DataDir, ds)
 	var tp, fp, fn, tpS, fpS, fnS, windows int
+	// The extractor's rules were developed reading errors of the first
+	// half of the dialogues (file order) only; the second half is the
+	// held-out check, reported apart.
+	var half [2][3]int
 	for _, d := range ds {
+		h := 0
+		if d.Index >= (len(ds)+1)/2 {
+			h = 1
+		}
 		for _, w := range d.Windows {
 			if err := ctx.Err(); err != nil {
 				return 0, err
@@ -484,6 +496,7 @@ func (s *Suite) mie(ctx context.Context, env eval.Env, e *scribe.Engine, rep *ev
 			}
 			a, b, c := prf(pred, gold)
 			tp, fp, fn = tp+a, fp+b, fn+c
+			half[h][0], half[h][1], half[h][2] = half[h][0]+a, half[h][1]+b, half[h][2]+c
 			a, b, c = prf(predS, goldS)
 			tpS, fpS, fnS = tpS+a, fpS+b, fnS+c
 		}
@@ -496,6 +509,12 @@ func (s *Suite) mie(ctx context.Context, env eval.Env, e *scribe.Engine, rep *ev
 	rep.Metrics["mie.symptom_status_strict.precision"] = p2
 	rep.Metrics["mie.symptom_status_strict.recall"] = r2
 	rep.Metrics["mie.symptom_status_strict.f1"] = f2
+	for h, name := range []string{"mie.first_half", "mie.second_half"} {
+		p, r, f := f1of(half[h][0], half[h][1], half[h][2])
+		rep.Metrics[name+".symptom_status.precision"] = p
+		rep.Metrics[name+".symptom_status.recall"] = r
+		rep.Metrics[name+".symptom_status.f1"] = f
+	}
 	rep.Metrics["mie.windows"] = float64(windows)
 	rep.Config["mie_items_mapped"] = strconv.Itoa(len(itemOf))
 	return windows, nil
@@ -608,16 +627,22 @@ func mieLabels(fs []scribe.Finding, itemOf map[string]string) (collapsed, strict
 		collapsed[item+"|"+collapse(st)] = true
 		strict[item+"|"+st] = true
 	}
-	// MIE gives an item one status per window (an item asked about and
-	// answered is not also "unknown"): an affirmation anywhere in the
-	// window wins over a denial, and either over "unknown".
+	// MIE gives an item one status per speaker and window (an item asked
+	// about and answered is not also "unknown"): an affirmation anywhere
+	// in the window wins over a denial, and either over "unknown". The
+	// exception is the pair the scheme keeps apart on purpose: a
+	// clinician ruling out what the patient reports (患者 "确诊为缺血性
+	// 心脏病", 医生 "可能性不大") is labelled both 阳性 and 医生阴性 in the
+	// same window, so a clinician's denial stands beside the patient's
+	// affirmation.
 	for k := range collapsed {
 		item, st, _ := strings.Cut(k, "|")
+		doctorRulesOut := strict[item+"|医生阴性"] && strict[item+"|阳性"] && !strict[item+"|阴性"]
 		switch {
 		case st == "unknown" && (collapsed[item+"|pos"] || collapsed[item+"|neg"]):
 			delete(collapsed, k)
 			delete(strict, item+"|未知")
-		case st == "neg" && collapsed[item+"|pos"]:
+		case st == "neg" && collapsed[item+"|pos"] && !doctorRulesOut:
 			delete(collapsed, k)
 			delete(strict, item+"|阴性")
 			delete(strict, item+"|医生阴性")

@@ -45,6 +45,8 @@ func TestRunFixtures(t *testing.T) {
 		{"imcs.diagnosis.rouge1", 0.99, 1},
 		{"mie.windows", 4, 4},
 		{"mie.symptom_status.f1", 0.99, 1},
+		{"mie.first_half.symptom_status.f1", 0, 1},
+		{"mie.second_half.symptom_status.f1", 0, 1},
 		{"unsupported_rate", 0, 0},
 		{"injected.catch_rate", 0.95, 1},
 	} {
@@ -133,5 +135,27 @@ func TestMIELabelsOneStatus(t *testing.T) {
 	}
 	if !strict["胸痛|阴性"] || !strict["胸闷|阳性"] || strict["胸闷|阴性"] || strict["胸痛|未知"] {
 		t.Errorf("strict %v", strict)
+	}
+}
+
+// A clinician ruling out what the patient reports keeps both statuses in
+// the window, as MIE labels them (阳性 and 医生阴性); a patient's own
+// denial beside an affirmation does not.
+func TestMIELabelsDoctorRulesOut(t *testing.T) {
+	v := scribe.DefaultVocabulary()
+	term := func(code string) scribe.Term { tm, _ := v.Term(code); return tm }
+	itemOf := map[string]string{"myocardial_ischemia": "心肌缺血", "chest_tightness": "胸闷"}
+	got, strict := mieLabels([]scribe.Finding{
+		{Term: term("myocardial_ischemia"), Present: true},
+		{Term: term("myocardial_ischemia"), Present: false, Doctor: true},
+		{Term: term("chest_tightness"), Present: true},
+		{Term: term("chest_tightness"), Present: false},
+		{Term: term("chest_tightness"), Present: false, Doctor: true},
+	}, itemOf)
+	if !got["心肌缺血|pos"] || !got["心肌缺血|neg"] || !strict["心肌缺血|阳性"] || !strict["心肌缺血|医生阴性"] {
+		t.Errorf("doctor ruling out: labels %v, strict %v", got, strict)
+	}
+	if !got["胸闷|pos"] || got["胸闷|neg"] || strict["胸闷|阴性"] || strict["胸闷|医生阴性"] {
+		t.Errorf("patient's own denial: labels %v, strict %v", got, strict)
 	}
 }
