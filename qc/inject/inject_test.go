@@ -215,15 +215,25 @@ func TestRuleTestdata(t *testing.T) {
 	}
 }
 
-var dataDir = flag.String("data", "", "shared data directory (e.g. ../../../shared/data); when set, TestYidu scores the engine on the Yidu-S4K passages")
+var dataDir = flag.String("data", "", "shared data directory (default $YIZHU_DATA); when set, TestYidu scores the engine on the Yidu-S4K passages")
 
 // TestYidu is the real-data measurement: go test ./qc/inject -run TestYidu
-// -data ../../../shared/data -v. It is skipped without -data.
+// -data ../../../shared/data -v. The directory defaults to $YIZHU_DATA;
+// without either it is skipped, unless YIZHU_REQUIRE_DATA=1 (make test sets
+// both when ../shared/data is there), which makes a missing directory a
+// failure.
 func TestYidu(t *testing.T) {
-	if *dataDir == "" {
-		t.Skip("set -data to the shared data directory to run the Yidu-S4K evaluation")
+	dir := *dataDir
+	if dir == "" {
+		dir = os.Getenv("YIZHU_DATA")
 	}
-	l, err := icd.Open(filepath.Join(*dataDir, filepath.FromSlash(icd.DefaultPath)))
+	if dir == "" {
+		if os.Getenv("YIZHU_REQUIRE_DATA") == "1" {
+			t.Fatal("YIZHU_REQUIRE_DATA=1 but neither -data nor YIZHU_DATA names the shared data directory")
+		}
+		t.Skip("set -data or YIZHU_DATA to the shared data directory to run the Yidu-S4K evaluation")
+	}
+	l, err := icd.Open(filepath.Join(dir, filepath.FromSlash(icd.DefaultPath)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +241,7 @@ func TestYidu(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := inject.EvaluateYidu(t.Context(), e, l, *dataDir, 0, 1)
+	rep, err := inject.EvaluateYidu(t.Context(), e, l, dir, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
