@@ -60,9 +60,11 @@ await run({ width: 1440, height: 1000 }, async (page) => {
   await page.waitForFunction(() => [...document.querySelectorAll("#results tbody tr td:nth-child(5)")].every((td) => td.textContent.startsWith("丙")));
   await page.selectOption("#f-grade", "");
   await page.selectOption("#f-dept", "呼吸科");
-  await page.waitForFunction(() => document.querySelectorAll("#results tbody tr").length === 1);
+  await page.waitForFunction(() => [...document.querySelectorAll("#results tbody tr td:nth-child(3)")].every((td) => td.textContent === "呼吸科"));
+  check(await page.locator("#results tbody tr").count() === 1, "one record in 呼吸科");
   check((await page.textContent("#results tbody tr")).includes("QC-浏览器-1"), "department filter");
   await page.selectOption("#f-dept", "");
+  await page.waitForFunction(() => document.querySelectorAll("#results tbody tr").length >= 3);
   await page.selectOption("#f-rule", "ADM-013");
   await page.waitForFunction(() => document.querySelectorAll("#results tbody tr").length === 1);
   check((await page.textContent("#results tbody tr")).includes("QC-浏览器-1"), "rule filter (chief complaint over 20 characters)");

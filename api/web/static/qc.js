@@ -89,12 +89,18 @@ function relabel() {
   for (const n of document.querySelectorAll("[data-zh]")) n.textContent = en() ? n.dataset.en : n.dataset.zh;
 }
 
+// listSeq numbers list requests so that a slow answer to an older filter
+// never overwrites the answer to the newer one.
+let listSeq = 0;
+
 async function loadList() {
+  const seq = ++listSeq;
   const q = new URLSearchParams();
   for (const [k, id] of [["grade", "f-grade"], ["department", "f-dept"], ["rule", "f-rule"]]) {
     if ($(id).value) q.set(k, $(id).value);
   }
   const j = await api("GET", "/v1/qc/results?" + q);
+  if (seq !== listSeq) return;
   state.results = j.results;
   const g = j.grades || {};
   $("counts").textContent = (en() ? `${j.total} records · ` : `共 ${j.total} 份 · `) + `甲 ${g["甲"] || 0} · 乙 ${g["乙"] || 0} · 丙 ${g["丙"] || 0}`;
