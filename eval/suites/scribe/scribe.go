@@ -27,7 +27,9 @@
 // example_dict.json when present) with precision and recall, the
 // strict five-status variant, and the same F1 on the first and second
 // half of the dialogues (mie.first_half.*, mie.second_half.*: rules were
-// developed on the first half only);
+// developed on the first half only), and the figures by the MIE authors'
+// own protocol for comparison with their paper (mie.protocol.*: per-window
+// and per-dialogue averages, five statuses; see mieProtocol);
 // unsupported_rate (statements the verifier marks unsupported, conflicts
 // excluded, over every drafted statement); injected.catch_rate (faults
 // written into supported statements — wrong number, flipped negation,
@@ -467,7 +469,9 @@ func (s *Suite) mie(ctx context.Context, env eval.Env, e *scribe.Engine, rep *ev
 	// half of the dialogues (file order) only; the second half is the
 	// held-out check, reported apart.
 	var half [2][3]int
+	var proto mieProtocol
 	for _, d := range ds {
+		proto.startDialogue()
 		h := 0
 		if d.Index >= (len(ds)+1)/2 {
 			h = 1
@@ -499,7 +503,21 @@ func (s *Suite) mie(ctx context.Context, env eval.Env, e *scribe.Engine, rep *ev
 			half[h][0], half[h][1], half[h][2] = half[h][0]+a, half[h][1]+b, half[h][2]+c
 			a, b, c = prf(predS, goldS)
 			tpS, fpS, fnS = tpS+a, fpS+b, fnS+c
+			proto.addWindow(predS, goldS)
 		}
+		proto.endDialogue()
+	}
+	for _, u := range []struct {
+		name string
+		m    meanPRF
+	}{
+		{"mie.protocol.window", proto.window}, {"mie.protocol.window_nonempty", proto.windowNonEmpty},
+		{"mie.protocol.dialogue", proto.dialog}, {"mie.protocol.dialogue_nonempty", proto.dialogNonEmpty},
+	} {
+		p, r, f := u.m.mean()
+		rep.Metrics[u.name+".precision"] = p
+		rep.Metrics[u.name+".recall"] = r
+		rep.Metrics[u.name+".f1"] = f
 	}
 	p1, r1, f1 := f1of(tp, fp, fn)
 	rep.Metrics["mie.symptom_status.precision"] = p1
@@ -612,6 +630,7 @@ func mieLabels(fs []scribe.Finding, itemOf map[string]string) (collapsed, strict
 		if !ok {
 			continue
 		}
+
 		st := "未知"
 		switch {
 		case f.Question:
