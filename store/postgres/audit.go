@@ -24,8 +24,7 @@ func (s *session) AppendAudit(ctx context.Context, e store.AuditEntry) (store.Au
 		if err := q.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE`).Scan(&seq, &prev); err != nil {
 			return err
 		}
-		e.Seq, e.PrevHash = seq+1, prev
-		e.Hash = store.AuditHash(e)
+		store.LinkAudit(&e, seq, prev)
 		if _, err := q.Exec(ctx, `INSERT INTO audit_log (seq, at, actor, role, action, subject, detail, prev_hash, hash)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, e.Seq, e.At, e.Actor, e.Role, e.Action, e.Subject,
 			string(e.Detail), e.PrevHash, e.Hash); err != nil {

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -21,15 +20,6 @@ import (
 // vector type (pgvector README, "Indexing"); larger collections are
 // searched exactly.
 const maxHNSWDim = 2000
-
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		// Only strings, string slices and string maps are encoded here.
-		panic("postgres: " + err.Error())
-	}
-	return string(b)
-}
 
 func orEmpty(s []string) []string {
 	if s == nil {
@@ -59,12 +49,10 @@ func quoteLiteral(s string) string {
 // stored. Writers of one collection are serialised by an advisory lock, as
 // the dimension rule spans the collection's documents.
 func (s *session) ReplaceDocument(ctx context.Context, doc store.Document, chunks []store.Chunk) (bool, error) {
-	chunks, dim, err := store.PrepareDocument(&doc, chunks)
+	chunks, dim, err := store.PrepareReplace(&doc, chunks, s.db.now)
 	if err != nil {
 		return false, s.db.fail("ReplaceDocument", err)
 	}
-	doc.Chunks = len(chunks)
-	doc.IngestedAt = store.Now(s.db.now)
 	replaced := false
 	err = s.write(ctx, "ReplaceDocument", func(t *session) error {
 		q := t.tx.tx
@@ -77,7 +65,7 @@ func (s *session) ReplaceDocument(ctx context.Context, doc store.Document, chunk
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		if exists && doc.Hash != "" && hash == doc.Hash {
+		if store.DocumentUnchanged(&doc, exists, hash) {
 			return nil
 		}
 		if len(chunks) > 0 {
@@ -109,13 +97,13 @@ func (s *session) ReplaceDocument(ctx context.Context, doc store.Document, chunk
 		if len(chunks) > 0 {
 			rows := make([][]any, len(chunks))
 			for i, c := range chunks {
-				rows[i] = []any{c.ID, c.Collection, c.DocumentID, c.Ordinal, mustJSON(c.HeadingPath), c.Text,
-					orEmpty(c.Tags), mustJSON(c.Metadata), dim, pgvector.NewVector(c.Embedding)}
+				rows[i] = []any{c.ID, c.Collection, c.DocumentID, c.Ordinal, store.JSONColumn(c.HeadingPath), c.Text,
+					orEmpty(c.Tags), store.JSONColumn(c.Metadata), dim, pgvector.NewVector(c.Embedding)}
 			}
 			if _, err := q.CopyFrom(ctx, pgx.Identifier{"chunks"}, []string{"id", "collection", "document_id", "ordinal",
 				"heading_path", "text", "tags", "metadata", "dim", "embedding"}, pgx.CopyFromRows(rows)); err != nil {
 				if clinic.ErrorCode(s.db.fail("", err)) == clinic.CodeConflict {
-					return conflict("chunks.id", "a chunk ID of this document belongs to another document",
+					return clinic.NewError(clinic.CodeConflict, "chunks.id", "a chunk ID of this document belongs to another document",
 						"分块编号已被其他文档使用")
 				}
 				return err
@@ -268,7 +256,7 @@ func (s *session) chunkPage(ctx context.Context, collection, doc string, ord int
 			if err := rows.Scan(&c.ID, &c.Collection, &c.DocumentID, &c.Ordinal, &heading, &c.Text, &c.Tags, &meta, &emb); err != nil {
 				return err
 			}
-			if err := decodeChunkJSON(&c, heading, meta); err != nil {
+			if err := store.DecodeChunkJSON(&c, heading, nil, meta); err != nil {
 				return err
 			}
 			c.Embedding = emb.Slice()
@@ -277,14 +265,6 @@ func (s *session) chunkPage(ctx context.Context, collection, doc string, ord int
 		return rows.Err()
 	})
 	return out, err
-}
-
-func decodeChunkJSON(c *store.Chunk, heading, meta string) error {
-	c.Tags = orNil(c.Tags)
-	if err := json.Unmarshal([]byte(heading), &c.HeadingPath); err != nil {
-		return err
-	}
-	return json.Unmarshal([]byte(meta), &c.Metadata)
 }
 
 // SearchVectors returns up to K chunks nearest to q.Vector by cosine
@@ -344,7 +324,7 @@ func (s *session) SearchVectors(ctx context.Context, q store.VectorQuery) ([]sto
 				if err := rows.Scan(&h.ID, &h.Collection, &h.DocumentID, &h.Ordinal, &heading, &h.Text, &h.Tags, &meta, &dist); err != nil {
 					return err
 				}
-				if err := decodeChunkJSON(&h.Chunk, heading, meta); err != nil {
+				if err := store.DecodeChunkJSON(&h.Chunk, heading, nil, meta); err != nil {
 					return err
 				}
 				h.Score = 1 - dist

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/jackc/pgx/v5"
@@ -13,15 +12,7 @@ import (
 
 // CreateEncounter stores e, filling an empty ID and setting CreatedAt.
 func (s *session) CreateEncounter(ctx context.Context, e *clinic.Encounter) error {
-	if err := store.CheckEncounter(e); err != nil {
-		return s.db.fail("CreateEncounter", err)
-	}
-	c := *e
-	if c.ID == "" {
-		c.ID = store.NewID()
-	}
-	c.CreatedAt = store.Now(s.db.now)
-	body, err := store.EncounterJSON(&c)
+	c, body, err := store.PrepareEncounter(e, s.db.now)
 	if err != nil {
 		return s.db.fail("CreateEncounter", err)
 	}
@@ -32,7 +23,7 @@ func (s *session) CreateEncounter(ctx context.Context, e *clinic.Encounter) erro
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return conflict("id", "encounter "+c.ID+" already exists", "就诊编号已存在："+c.ID)
+			return store.EncounterExists(c.ID)
 		}
 		return nil
 	})
@@ -50,12 +41,13 @@ func (s *session) Encounter(ctx context.Context, id string) (clinic.Encounter, e
 		var body []byte
 		err := q.QueryRow(ctx, `SELECT body::text FROM encounters WHERE id = $1`, id).Scan(&body)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("encounter", id)
+			return store.NotFound("encounter", id)
 		}
 		if err != nil {
 			return err
 		}
-		return json.Unmarshal(body, &e)
+		e, err = store.DecodeEncounter(body)
+		return err
 	})
 	return e, err
 }
@@ -70,7 +62,7 @@ func encounterExists(ctx context.Context, q querier, id string, lock bool) error
 		return err
 	}
 	if n == 0 {
-		return notFound("encounter", id)
+		return store.NotFound("encounter", id)
 	}
 	return nil
 }
@@ -81,7 +73,7 @@ func (s *session) AppendUtterances(ctx context.Context, encounterID string, us [
 	if err := store.CheckUtterances(us); err != nil {
 		return nil, s.db.fail("AppendUtterances", err)
 	}
-	out := make([]clinic.Utterance, len(us))
+	var out []clinic.Utterance
 	err := s.write(ctx, "AppendUtterances", func(t *session) error {
 		q := t.tx.tx
 		if err := encounterExists(ctx, q, encounterID, true); err != nil {
@@ -91,26 +83,21 @@ func (s *session) AppendUtterances(ctx context.Context, encounterID string, us [
 		if err := q.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM utterances WHERE encounter_id = $1`, encounterID).Scan(&last); err != nil {
 			return err
 		}
-		for i, u := range us {
-			if u.ID == "" {
-				u.ID = store.NewID()
-			}
-			u.EncounterID = encounterID
-			u.Seq = last + 1 + i
-			body, err := json.Marshal(u)
-			if err != nil {
-				return err
-			}
+		stored, bodies, err := store.PrepareUtterances(encounterID, last, us)
+		if err != nil {
+			return err
+		}
+		for i, u := range stored {
 			tag, err := q.Exec(ctx, `INSERT INTO utterances (encounter_id, seq, id, body)
-				VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, encounterID, u.Seq, u.ID, string(body))
+				VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, encounterID, u.Seq, u.ID, string(bodies[i]))
 			if err != nil {
 				return err
 			}
 			if tag.RowsAffected() == 0 {
-				return conflict("id", "utterance "+u.ID+" already exists", "话语编号已存在："+u.ID)
+				return store.UtteranceExists(u.ID)
 			}
-			out[i] = u
 		}
+		out = stored
 		return nil
 	})
 	if err != nil {
@@ -122,28 +109,15 @@ func (s *session) AppendUtterances(ctx context.Context, encounterID string, us [
 // Utterances returns the encounter's dialogue ordered by Seq; not_found if
 // there is no such encounter.
 func (s *session) Utterances(ctx context.Context, encounterID string) ([]clinic.Utterance, error) {
-	out := []clinic.Utterance{}
+	var out []clinic.Utterance
 	err := s.read(ctx, "Utterances", func(q querier) error {
 		if err := encounterExists(ctx, q, encounterID, false); err != nil {
 			return err
 		}
-		rows, err := q.Query(ctx, `SELECT body::text FROM utterances WHERE encounter_id = $1 ORDER BY seq`, encounterID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var body []byte
-			if err := rows.Scan(&body); err != nil {
-				return err
-			}
-			var u clinic.Utterance
-			if err := json.Unmarshal(body, &u); err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryBodies(ctx, q, store.DecodeUtterance,
+			`SELECT body::text FROM utterances WHERE encounter_id = $1 ORDER BY seq`, encounterID)
+		return err
 	})
 	if err != nil {
 		return nil, err

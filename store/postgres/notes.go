@@ -2,10 +2,8 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,14 +13,7 @@ import (
 
 // CreateNote stores n as version 1.
 func (s *session) CreateNote(ctx context.Context, n *clinic.Note) error {
-	c := *n
-	if c.ID == "" {
-		c.ID = store.NewID()
-	}
-	c.Version = 1
-	c.CreatedAt = store.Now(s.db.now)
-	c.UpdatedAt = c.CreatedAt
-	body, err := store.CheckNote(&c)
+	c, body, err := store.PrepareNote(n, s.db.now)
 	if err != nil {
 		return s.db.fail("CreateNote", err)
 	}
@@ -33,7 +24,7 @@ func (s *session) CreateNote(ctx context.Context, n *clinic.Note) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return conflict("id", "note "+c.ID+" already exists", "病历编号已存在："+c.ID)
+			return store.NoteExists(c.ID)
 		}
 		_, err = t.tx.tx.Exec(ctx, `INSERT INTO note_versions (note_id, version, body) VALUES ($1, 1, $2)`, c.ID, string(body))
 		return err
@@ -54,26 +45,19 @@ func (s *session) UpdateNote(ctx context.Context, n *clinic.Note) error {
 	err := s.write(ctx, "UpdateNote", func(t *session) error {
 		q := t.tx.tx
 		var (
-			version   int
-			status    string
-			encounter string
-			created   time.Time
+			head   store.NoteHead
+			status string
 		)
 		err := q.QueryRow(ctx, `SELECT version, status, encounter_id, created_at FROM notes WHERE id = $1 FOR UPDATE`, c.ID).
-			Scan(&version, &status, &encounter, &created)
+			Scan(&head.Version, &status, &head.EncounterID, &head.CreatedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("note", c.ID)
+			return store.NotFound("note", c.ID)
 		}
 		if err != nil {
 			return err
 		}
-		if err := store.CheckNoteUpdate(&c, version, clinic.NoteStatus(status), encounter); err != nil {
-			return err
-		}
-		c.Version = version + 1
-		c.CreatedAt = created.UTC()
-		c.UpdatedAt = store.Now(s.db.now)
-		body, err := store.CheckNote(&c)
+		head.Status = clinic.NoteStatus(status)
+		body, err := store.PrepareNoteUpdate(&c, head, s.db.now)
 		if err != nil {
 			return err
 		}
@@ -92,25 +76,11 @@ func (s *session) UpdateNote(ctx context.Context, n *clinic.Note) error {
 }
 
 func (s *session) notes(ctx context.Context, op string, query string, args ...any) ([]clinic.Note, error) {
-	out := []clinic.Note{}
+	var out []clinic.Note
 	err := s.read(ctx, op, func(q querier) error {
-		rows, err := q.Query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var body []byte
-			if err := rows.Scan(&body); err != nil {
-				return err
-			}
-			var n clinic.Note
-			if err := json.Unmarshal(body, &n); err != nil {
-				return fmt.Errorf("decode note: %w", err)
-			}
-			out = append(out, n)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryBodies(ctx, q, store.DecodeNote, query, args...)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -124,7 +94,7 @@ func (s *session) oneNote(ctx context.Context, op, id, query string, args ...any
 		return clinic.Note{}, err
 	}
 	if len(ns) == 0 {
-		return clinic.Note{}, s.db.fail(op, notFound("note", id))
+		return clinic.Note{}, s.db.fail(op, store.NotFound("note", id))
 	}
 	return ns[0], nil
 }
@@ -148,7 +118,7 @@ func (s *session) NoteVersions(ctx context.Context, id string) ([]clinic.Note, e
 		return nil, err
 	}
 	if len(ns) == 0 {
-		return nil, s.db.fail("NoteVersions", notFound("note", id))
+		return nil, s.db.fail("NoteVersions", store.NotFound("note", id))
 	}
 	return ns, nil
 }

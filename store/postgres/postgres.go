@@ -265,6 +265,23 @@ type querier interface {
 	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
 }
 
+// queryBodies runs a query whose rows are one JSON body each and decodes
+// them in order. It returns an empty, non-nil slice when no row matches.
+func queryBodies[T any](ctx context.Context, q querier, decode func([]byte) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) {
+		var body []byte
+		if err := row.Scan(&body); err != nil {
+			var zero T
+			return zero, err
+		}
+		return decode(body)
+	})
+}
+
 // session carries out the store's methods outside any transaction (the
 // root session of a DB) or inside one (tx set).
 type session struct {
@@ -436,11 +453,3 @@ func (t *txStore) Ping(ctx context.Context) error { return t.db.Ping(ctx) }
 
 // Close does nothing: the transaction ends when InTx returns.
 func (t *txStore) Close() error { return nil }
-
-func notFound(what, id string) error {
-	return clinic.NewError(clinic.CodeNotFound, "", what+" "+id+" does not exist", "不存在："+id)
-}
-
-func conflict(field, en, zh string) error {
-	return clinic.NewError(clinic.CodeConflict, field, en, zh)
-}

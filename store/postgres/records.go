@@ -32,7 +32,7 @@ func (s *session) PutRecord(ctx context.Context, r *store.Record) error {
 				return err
 			}
 			if tag.RowsAffected() == 0 {
-				return conflict("id", "record "+c.Kind+"/"+c.ID+" already exists", "记录已存在："+c.ID)
+				return store.RecordExists(c.Kind, c.ID)
 			}
 			c.Version, c.CreatedAt, c.UpdatedAt = 1, now, now
 			return nil
@@ -42,8 +42,7 @@ func (s *session) PutRecord(ctx context.Context, r *store.Record) error {
 			WHERE kind = $5 AND id = $6 AND version = $7 RETURNING created_at`,
 			c.Subject, string(c.Body), now, expires, c.Kind, c.ID, c.Version).Scan(&created)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return conflict("version", "record "+c.Kind+"/"+c.ID+" is missing or not at the given version",
-				"记录不存在或版本已变化："+c.ID)
+			return store.RecordStale(c.Kind, c.ID)
 		}
 		if err != nil {
 			return err
@@ -86,7 +85,7 @@ func (s *session) Record(ctx context.Context, kind, id string) (store.Record, er
 		var err error
 		r, err = scanRecord(q.QueryRow(ctx, `SELECT `+recordColumns+` FROM records WHERE kind = $1 AND id = $2`, kind, id))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("record", kind+"/"+id)
+			return store.NotFound("record", kind+"/"+id)
 		}
 		return err
 	})

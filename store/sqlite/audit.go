@@ -22,8 +22,7 @@ func (s *session) AppendAudit(ctx context.Context, e store.AuditEntry) (store.Au
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		e.Seq, e.PrevHash = seq+1, prev
-		e.Hash = store.AuditHash(e)
+		store.LinkAudit(&e, seq, prev)
 		if _, err := q.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, role, action, subject, detail, prev_hash, hash)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.Seq, micros(e.At), e.Actor, e.Role, e.Action, e.Subject,
 			string(e.Detail), e.PrevHash, e.Hash); err != nil {

@@ -33,25 +33,14 @@ func decodeVec(b []byte, dim int) ([]float32, error) {
 	return v, nil
 }
 
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		// Only strings, string slices and string maps are encoded here.
-		panic("sqlite: " + err.Error())
-	}
-	return string(b)
-}
-
 // ReplaceDocument atomically replaces the document's chunks unless a
 // document with the same (Collection, ID) and a non-empty equal Hash is
 // stored.
 func (s *session) ReplaceDocument(ctx context.Context, doc store.Document, chunks []store.Chunk) (bool, error) {
-	chunks, dim, err := store.PrepareDocument(&doc, chunks)
+	chunks, dim, err := store.PrepareReplace(&doc, chunks, s.db.now)
 	if err != nil {
 		return false, s.db.fail("ReplaceDocument", err)
 	}
-	doc.Chunks = len(chunks)
-	doc.IngestedAt = store.Now(s.db.now)
 	replaced := false
 	err = s.write(ctx, "ReplaceDocument", func(t *session) error {
 		tx := t.tx.tx
@@ -61,7 +50,7 @@ func (s *session) ReplaceDocument(ctx context.Context, doc store.Document, chunk
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if exists && doc.Hash != "" && hash == doc.Hash {
+		if store.DocumentUnchanged(&doc, exists, hash) {
 			return nil
 		}
 		if len(chunks) > 0 {
@@ -87,7 +76,7 @@ func (s *session) ReplaceDocument(ctx context.Context, doc store.Document, chunk
 			version = excluded.version, effective_date = excluded.effective_date, hash = excluded.hash,
 			tags = excluded.tags, chunks = excluded.chunks, ingested_at = excluded.ingested_at`,
 			doc.Collection, doc.ID, doc.Title, doc.Source, doc.Version, doc.EffectiveDate, doc.Hash,
-			mustJSON(doc.Tags), doc.Chunks, micros(doc.IngestedAt)); err != nil {
+			store.JSONColumn(doc.Tags), doc.Chunks, micros(doc.IngestedAt)); err != nil {
 			return err
 		}
 		es, err := insertChunks(ctx, tx, chunks, dim)
@@ -114,10 +103,11 @@ func insertChunks(ctx context.Context, tx *wtx, chunks []store.Chunk, dim int) (
 	es := make([]ventry, len(chunks))
 	for i, c := range chunks {
 		var rid int64
-		err := tx.QueryRowContext(ctx, insertChunk, c.ID, c.Collection, c.DocumentID, c.Ordinal, mustJSON(c.HeadingPath), c.Text,
-			mustJSON(c.Tags), mustJSON(c.Metadata), dim, encodeVec(c.Embedding)).Scan(&rid)
+		err := tx.QueryRowContext(ctx, insertChunk, c.ID, c.Collection, c.DocumentID, c.Ordinal, store.JSONColumn(c.HeadingPath), c.Text,
+			store.JSONColumn(c.Tags), store.JSONColumn(c.Metadata), dim, encodeVec(c.Embedding)).Scan(&rid)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, conflict("chunks.id", "chunk "+c.ID+" belongs to another document", "分块编号已被其他文档使用："+c.ID)
+			return nil, clinic.NewError(clinic.CodeConflict, "chunks.id",
+				"chunk "+c.ID+" belongs to another document", "分块编号已被其他文档使用："+c.ID)
 		}
 		if err != nil {
 			return nil, err
@@ -222,7 +212,7 @@ func (s *session) chunkPage(ctx context.Context, collection, doc string, ord int
 		if err := rows.Scan(&c.ID, &c.Collection, &c.DocumentID, &c.Ordinal, &heading, &c.Text, &tags, &meta, &dim, &emb); err != nil {
 			return nil, err
 		}
-		if err := decodeChunkJSON(&c, heading, tags, meta); err != nil {
+		if err := store.DecodeChunkJSON(&c, heading, &tags, meta); err != nil {
 			return nil, err
 		}
 		if c.Embedding, err = decodeVec(emb, dim); err != nil {
@@ -231,16 +221,6 @@ func (s *session) chunkPage(ctx context.Context, collection, doc string, ord int
 		out = append(out, c)
 	}
 	return out, rows.Err()
-}
-
-func decodeChunkJSON(c *store.Chunk, heading, tags, meta string) error {
-	if err := json.Unmarshal([]byte(heading), &c.HeadingPath); err != nil {
-		return err
-	}
-	if err := json.Unmarshal([]byte(tags), &c.Tags); err != nil {
-		return err
-	}
-	return json.Unmarshal([]byte(meta), &c.Metadata)
 }
 
 // SearchVectors returns up to K chunks nearest to q.Vector by cosine
@@ -280,7 +260,7 @@ func (s *session) SearchVectors(ctx context.Context, q store.VectorQuery) ([]sto
 		if err := rows.Scan(&rid, &c.ID, &c.Collection, &c.DocumentID, &c.Ordinal, &heading, &c.Text, &tags, &meta); err != nil {
 			return nil, s.db.fail("SearchVectors", err)
 		}
-		if err := decodeChunkJSON(&c, heading, tags, meta); err != nil {
+		if err := store.DecodeChunkJSON(&c, heading, &tags, meta); err != nil {
 			return nil, s.db.fail("SearchVectors", err)
 		}
 		byRid[rid] = c

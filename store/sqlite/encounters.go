@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 
 	"github.com/yizhu-health/yizhu/clinic"
@@ -12,15 +11,7 @@ import (
 
 // CreateEncounter stores e, filling an empty ID and setting CreatedAt.
 func (s *session) CreateEncounter(ctx context.Context, e *clinic.Encounter) error {
-	if err := store.CheckEncounter(e); err != nil {
-		return s.db.fail("CreateEncounter", err)
-	}
-	c := *e
-	if c.ID == "" {
-		c.ID = store.NewID()
-	}
-	c.CreatedAt = store.Now(s.db.now)
-	body, err := store.EncounterJSON(&c)
+	c, body, err := store.PrepareEncounter(e, s.db.now)
 	if err != nil {
 		return s.db.fail("CreateEncounter", err)
 	}
@@ -31,7 +22,7 @@ func (s *session) CreateEncounter(ctx context.Context, e *clinic.Encounter) erro
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return conflict("id", "encounter "+c.ID+" already exists", "就诊编号已存在："+c.ID)
+			return store.EncounterExists(c.ID)
 		}
 		return nil
 	})
@@ -47,13 +38,13 @@ func (s *session) Encounter(ctx context.Context, id string) (clinic.Encounter, e
 	var body []byte
 	err := s.reader(ctx).QueryRowContext(ctx, `SELECT body FROM encounters WHERE id = ?`, id).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
-		return clinic.Encounter{}, s.db.fail("Encounter", notFound("encounter", id))
+		return clinic.Encounter{}, s.db.fail("Encounter", store.NotFound("encounter", id))
 	}
 	if err != nil {
 		return clinic.Encounter{}, s.db.fail("Encounter", err)
 	}
-	var e clinic.Encounter
-	if err := json.Unmarshal(body, &e); err != nil {
+	e, err := store.DecodeEncounter(body)
+	if err != nil {
 		return clinic.Encounter{}, s.db.fail("Encounter", err)
 	}
 	return e, nil
@@ -65,7 +56,7 @@ func encounterExists(ctx context.Context, q querier, id string) error {
 		return err
 	}
 	if n == 0 {
-		return notFound("encounter", id)
+		return store.NotFound("encounter", id)
 	}
 	return nil
 }
@@ -75,7 +66,7 @@ func (s *session) AppendUtterances(ctx context.Context, encounterID string, us [
 	if err := store.CheckUtterances(us); err != nil {
 		return nil, s.db.fail("AppendUtterances", err)
 	}
-	out := make([]clinic.Utterance, len(us))
+	var out []clinic.Utterance
 	err := s.write(ctx, "AppendUtterances", func(t *session) error {
 		q := t.tx.tx
 		if err := encounterExists(ctx, q, encounterID); err != nil {
@@ -85,26 +76,21 @@ func (s *session) AppendUtterances(ctx context.Context, encounterID string, us [
 		if err := q.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM utterances WHERE encounter_id = ?`, encounterID).Scan(&last); err != nil {
 			return err
 		}
-		for i, u := range us {
-			if u.ID == "" {
-				u.ID = store.NewID()
-			}
-			u.EncounterID = encounterID
-			u.Seq = last + 1 + i
-			body, err := json.Marshal(u)
-			if err != nil {
-				return err
-			}
+		stored, bodies, err := store.PrepareUtterances(encounterID, last, us)
+		if err != nil {
+			return err
+		}
+		for i, u := range stored {
 			res, err := q.ExecContext(ctx, `INSERT INTO utterances (encounter_id, seq, id, body)
-				VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, encounterID, u.Seq, u.ID, string(body))
+				VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, encounterID, u.Seq, u.ID, string(bodies[i]))
 			if err != nil {
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
-				return conflict("id", "utterance "+u.ID+" already exists", "话语编号已存在："+u.ID)
+				return store.UtteranceExists(u.ID)
 			}
-			out[i] = u
 		}
+		out = stored
 		return nil
 	})
 	if err != nil {
@@ -124,18 +110,6 @@ func (s *session) Utterances(ctx context.Context, encounterID string) ([]clinic.
 	if err != nil {
 		return nil, s.db.fail("Utterances", err)
 	}
-	defer rows.Close()
-	out := []clinic.Utterance{}
-	for rows.Next() {
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
-			return nil, s.db.fail("Utterances", err)
-		}
-		var u clinic.Utterance
-		if err := json.Unmarshal(body, &u); err != nil {
-			return nil, s.db.fail("Utterances", err)
-		}
-		out = append(out, u)
-	}
-	return out, s.db.fail("Utterances", rows.Err())
+	out, err := scanBodies(rows, store.DecodeUtterance)
+	return out, s.db.fail("Utterances", err)
 }

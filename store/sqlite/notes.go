@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -13,14 +12,7 @@ import (
 
 // CreateNote stores n as version 1.
 func (s *session) CreateNote(ctx context.Context, n *clinic.Note) error {
-	c := *n
-	if c.ID == "" {
-		c.ID = store.NewID()
-	}
-	c.Version = 1
-	c.CreatedAt = store.Now(s.db.now)
-	c.UpdatedAt = c.CreatedAt
-	body, err := store.CheckNote(&c)
+	c, body, err := store.PrepareNote(n, s.db.now)
 	if err != nil {
 		return s.db.fail("CreateNote", err)
 	}
@@ -31,7 +23,7 @@ func (s *session) CreateNote(ctx context.Context, n *clinic.Note) error {
 			return err
 		}
 		if k, _ := res.RowsAffected(); k == 0 {
-			return conflict("id", "note "+c.ID+" already exists", "病历编号已存在："+c.ID)
+			return store.NoteExists(c.ID)
 		}
 		_, err = t.tx.tx.ExecContext(ctx, `INSERT INTO note_versions (note_id, version, body) VALUES (?, 1, ?)`, c.ID, string(body))
 		return err
@@ -50,26 +42,20 @@ func (s *session) UpdateNote(ctx context.Context, n *clinic.Note) error {
 	err := s.write(ctx, "UpdateNote", func(t *session) error {
 		q := t.tx.tx
 		var (
-			version   int
-			status    string
-			encounter string
-			created   int64
+			head    store.NoteHead
+			status  string
+			created int64
 		)
 		err := q.QueryRowContext(ctx, `SELECT version, status, encounter_id, created_at FROM notes WHERE id = ?`, c.ID).
-			Scan(&version, &status, &encounter, &created)
+			Scan(&head.Version, &status, &head.EncounterID, &created)
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("note", c.ID)
+			return store.NotFound("note", c.ID)
 		}
 		if err != nil {
 			return err
 		}
-		if err := store.CheckNoteUpdate(&c, version, clinic.NoteStatus(status), encounter); err != nil {
-			return err
-		}
-		c.Version = version + 1
-		c.CreatedAt = fromMicros(created)
-		c.UpdatedAt = store.Now(s.db.now)
-		body, err := store.CheckNote(&c)
+		head.Status, head.CreatedAt = clinic.NoteStatus(status), fromMicros(created)
+		body, err := store.PrepareNoteUpdate(&c, head, s.db.now)
 		if err != nil {
 			return err
 		}
@@ -87,34 +73,17 @@ func (s *session) UpdateNote(ctx context.Context, n *clinic.Note) error {
 	return nil
 }
 
-func scanNotes(rows *sql.Rows) ([]clinic.Note, error) {
-	defer rows.Close()
-	out := []clinic.Note{}
-	for rows.Next() {
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
-			return nil, err
-		}
-		var n clinic.Note
-		if err := json.Unmarshal(body, &n); err != nil {
-			return nil, fmt.Errorf("decode note: %w", err)
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
-}
-
 func (s *session) oneNote(ctx context.Context, op, id, query string, args ...any) (clinic.Note, error) {
 	rows, err := s.reader(ctx).QueryContext(ctx, query, args...)
 	if err != nil {
 		return clinic.Note{}, s.db.fail(op, err)
 	}
-	ns, err := scanNotes(rows)
+	ns, err := scanBodies(rows, store.DecodeNote)
 	if err != nil {
 		return clinic.Note{}, s.db.fail(op, err)
 	}
 	if len(ns) == 0 {
-		return clinic.Note{}, s.db.fail(op, notFound("note", id))
+		return clinic.Note{}, s.db.fail(op, store.NotFound("note", id))
 	}
 	return ns[0], nil
 }
@@ -137,12 +106,12 @@ func (s *session) NoteVersions(ctx context.Context, id string) ([]clinic.Note, e
 	if err != nil {
 		return nil, s.db.fail("NoteVersions", err)
 	}
-	ns, err := scanNotes(rows)
+	ns, err := scanBodies(rows, store.DecodeNote)
 	if err != nil {
 		return nil, s.db.fail("NoteVersions", err)
 	}
 	if len(ns) == 0 {
-		return nil, s.db.fail("NoteVersions", notFound("note", id))
+		return nil, s.db.fail("NoteVersions", store.NotFound("note", id))
 	}
 	return ns, nil
 }
@@ -156,6 +125,6 @@ func (s *session) NotesByEncounter(ctx context.Context, encounterID string) ([]c
 	if err != nil {
 		return nil, s.db.fail("NotesByEncounter", err)
 	}
-	ns, err := scanNotes(rows)
+	ns, err := scanBodies(rows, store.DecodeNote)
 	return ns, s.db.fail("NotesByEncounter", err)
 }

@@ -31,7 +31,7 @@ func (s *session) PutRecord(ctx context.Context, r *store.Record) error {
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
-				return conflict("id", "record "+c.Kind+"/"+c.ID+" already exists", "记录已存在："+c.ID)
+				return store.RecordExists(c.Kind, c.ID)
 			}
 			c.Version, c.CreatedAt, c.UpdatedAt = 1, now, now
 			return nil
@@ -41,8 +41,7 @@ func (s *session) PutRecord(ctx context.Context, r *store.Record) error {
 			WHERE kind = ? AND id = ? AND version = ? RETURNING created_at`,
 			c.Subject, string(c.Body), micros(now), expires, c.Kind, c.ID, c.Version).Scan(&created)
 		if errors.Is(err, sql.ErrNoRows) {
-			return conflict("version", "record "+c.Kind+"/"+c.ID+" is missing or not at the given version",
-				"记录不存在或版本已变化："+c.ID)
+			return store.RecordStale(c.Kind, c.ID)
 		}
 		if err != nil {
 			return err
@@ -82,7 +81,7 @@ func scanRecord(sc interface{ Scan(...any) error }) (store.Record, error) {
 func (s *session) Record(ctx context.Context, kind, id string) (store.Record, error) {
 	r, err := scanRecord(s.reader(ctx).QueryRowContext(ctx, `SELECT `+recordColumns+` FROM records WHERE kind = ? AND id = ?`, kind, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Record{}, s.db.fail("Record", notFound("record", kind+"/"+id))
+		return store.Record{}, s.db.fail("Record", store.NotFound("record", kind+"/"+id))
 	}
 	if err != nil {
 		return store.Record{}, s.db.fail("Record", err)

@@ -347,12 +347,25 @@ func (t *txStore) Ping(ctx context.Context) error { return t.db.Ping(ctx) }
 // Close does nothing: the transaction ends when InTx returns.
 func (t *txStore) Close() error { return nil }
 
-func notFound(what, id string) error {
-	return clinic.NewError(clinic.CodeNotFound, "", what+" "+id+" does not exist", "不存在："+id)
-}
-
-func conflict(field, en, zh string) error {
-	return clinic.NewError(clinic.CodeConflict, field, en, zh)
+// scanBodies decodes rows of one JSON body each, in order, and closes rows.
+// It returns an empty, non-nil slice when there are none. A scan or decode
+// error returns no bodies; an error ending the iteration (rows.Err) comes
+// with the bodies decoded before it.
+func scanBodies[T any](rows *sql.Rows, decode func([]byte) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		v, err := decode(body)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
