@@ -91,55 +91,61 @@ func unitOf(k reflect.Kind) sizeUnit {
 	return unitValue
 }
 
+// sizeReason is the English and the Chinese format of a size tag's reason;
+// each takes the tag's parameter.
+type sizeReason struct{ en, zh string }
+
+// Size tag wordings, indexed by the sizeUnit of the field.
+var (
+	atLeast = [...]sizeReason{
+		unitValue: {"must be at least %s", "不能小于 %s"},
+		unitChars: {"must be at least %s characters long", "长度不能少于 %s 个字符"},
+		unitItems: {"must have at least %s items", "至少需要 %s 项"},
+	}
+	atMost = [...]sizeReason{
+		unitValue: {"must be at most %s", "不能大于 %s"},
+		unitChars: {"must be at most %s characters long", "长度不能超过 %s 个字符"},
+		unitItems: {"must have at most %s items", "最多 %s 项"},
+	}
+	moreThan = [...]sizeReason{
+		unitValue: {"must be greater than %s", "必须大于 %s"},
+		unitChars: {"must be longer than %s characters", "长度必须超过 %s 个字符"},
+		unitItems: {"must have more than %s items", "必须多于 %s 项"},
+	}
+	fewerThan = [...]sizeReason{
+		unitValue: {"must be less than %s", "必须小于 %s"},
+		unitChars: {"must be shorter than %s characters", "长度必须少于 %s 个字符"},
+		unitItems: {"must have fewer than %s items", "必须少于 %s 项"},
+	}
+	exactly = [...]sizeReason{
+		unitValue: {"must equal %s", "必须等于 %s"},
+		unitChars: {"must be exactly %s characters long", "长度必须为 %s 个字符"},
+		unitItems: {"must have exactly %s items", "必须正好 %s 项"},
+	}
+)
+
+// sizeTags are the validator tags whose reason depends on what the field
+// counts, with their wordings.
+var sizeTags = map[string]*[3]sizeReason{
+	"min": &atLeast, "gte": &atLeast,
+	"max": &atMost, "lte": &atMost,
+	"gt":  &moreThan,
+	"lt":  &fewerThan,
+	"len": &exactly,
+}
+
 // reasonFor maps a validator tag to a bilingual reason. Size tags count
 // characters (runes) for strings and items for lists, as validator does.
 func reasonFor(fe validator.FieldError) (en, zh string) {
 	p := fe.Param()
-	u := unitOf(fe.Kind())
+	if w, ok := sizeTags[fe.Tag()]; ok {
+		r := w[unitOf(fe.Kind())]
+		return fmt.Sprintf(r.en, p), fmt.Sprintf(r.zh, p)
+	}
 	switch fe.Tag() {
 	case "required", "required_if", "required_unless", "required_with", "required_with_all",
 		"required_without", "required_without_all":
 		return "is required", "为必填项"
-	case "min", "gte":
-		switch u {
-		case unitChars:
-			return fmt.Sprintf("must be at least %s characters long", p), fmt.Sprintf("长度不能少于 %s 个字符", p)
-		case unitItems:
-			return fmt.Sprintf("must have at least %s items", p), fmt.Sprintf("至少需要 %s 项", p)
-		}
-		return fmt.Sprintf("must be at least %s", p), fmt.Sprintf("不能小于 %s", p)
-	case "max", "lte":
-		switch u {
-		case unitChars:
-			return fmt.Sprintf("must be at most %s characters long", p), fmt.Sprintf("长度不能超过 %s 个字符", p)
-		case unitItems:
-			return fmt.Sprintf("must have at most %s items", p), fmt.Sprintf("最多 %s 项", p)
-		}
-		return fmt.Sprintf("must be at most %s", p), fmt.Sprintf("不能大于 %s", p)
-	case "gt":
-		switch u {
-		case unitChars:
-			return fmt.Sprintf("must be longer than %s characters", p), fmt.Sprintf("长度必须超过 %s 个字符", p)
-		case unitItems:
-			return fmt.Sprintf("must have more than %s items", p), fmt.Sprintf("必须多于 %s 项", p)
-		}
-		return fmt.Sprintf("must be greater than %s", p), fmt.Sprintf("必须大于 %s", p)
-	case "lt":
-		switch u {
-		case unitChars:
-			return fmt.Sprintf("must be shorter than %s characters", p), fmt.Sprintf("长度必须少于 %s 个字符", p)
-		case unitItems:
-			return fmt.Sprintf("must have fewer than %s items", p), fmt.Sprintf("必须少于 %s 项", p)
-		}
-		return fmt.Sprintf("must be less than %s", p), fmt.Sprintf("必须小于 %s", p)
-	case "len":
-		switch u {
-		case unitChars:
-			return fmt.Sprintf("must be exactly %s characters long", p), fmt.Sprintf("长度必须为 %s 个字符", p)
-		case unitItems:
-			return fmt.Sprintf("must have exactly %s items", p), fmt.Sprintf("必须正好 %s 项", p)
-		}
-		return fmt.Sprintf("must equal %s", p), fmt.Sprintf("必须等于 %s", p)
 	case "eq":
 		return fmt.Sprintf("must equal %s", p), fmt.Sprintf("必须等于 %s", p)
 	case "ne":

@@ -151,3 +151,53 @@ func FuzzParseJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestFieldReasonsSizeTags covers every size tag for each thing it can
+// count: characters of a string, items of a list or map, and a number's
+// value.
+func TestFieldReasonsSizeTags(t *testing.T) {
+	v := agents.NewValidator()
+	str2, str4 := "ab", "abcd"
+	list2, list4 := []int{1, 2}, []int{1, 2, 3, 4}
+	map2 := map[string]int{"a": 1, "b": 2}
+	tests := []struct {
+		name   string
+		value  any
+		tag    string
+		en, zh string
+	}{
+		{"min string", str2, "min=3", "must be at least 3 characters long", "长度不能少于 3 个字符"},
+		{"min list", list2, "min=3", "must have at least 3 items", "至少需要 3 项"},
+		{"min map", map2, "min=3", "must have at least 3 items", "至少需要 3 项"},
+		{"min number", 2, "min=3", "must be at least 3", "不能小于 3"},
+		{"gte string", str2, "gte=3", "must be at least 3 characters long", "长度不能少于 3 个字符"},
+		{"gte list", list2, "gte=3", "must have at least 3 items", "至少需要 3 项"},
+		{"gte number", 2.5, "gte=3", "must be at least 3", "不能小于 3"},
+		{"max string", str4, "max=3", "must be at most 3 characters long", "长度不能超过 3 个字符"},
+		{"max list", list4, "max=3", "must have at most 3 items", "最多 3 项"},
+		{"max number", 4, "max=3", "must be at most 3", "不能大于 3"},
+		{"lte string", str4, "lte=3", "must be at most 3 characters long", "长度不能超过 3 个字符"},
+		{"lte list", list4, "lte=3", "must have at most 3 items", "最多 3 项"},
+		{"lte number", 4, "lte=3", "must be at most 3", "不能大于 3"},
+		{"gt string", str2, "gt=3", "must be longer than 3 characters", "长度必须超过 3 个字符"},
+		{"gt list", list2, "gt=3", "must have more than 3 items", "必须多于 3 项"},
+		{"gt number", 3, "gt=3", "must be greater than 3", "必须大于 3"},
+		{"lt string", str4, "lt=3", "must be shorter than 3 characters", "长度必须少于 3 个字符"},
+		{"lt list", list4, "lt=3", "must have fewer than 3 items", "必须少于 3 项"},
+		{"lt number", 3, "lt=3", "must be less than 3", "必须小于 3"},
+		{"len string", str2, "len=3", "must be exactly 3 characters long", "长度必须为 3 个字符"},
+		{"len list", list2, "len=3", "must have exactly 3 items", "必须正好 3 项"},
+		{"len number", 2, "len=3", "must equal 3", "必须等于 3"},
+		{"eq number", 2, "eq=3", "must equal 3", "必须等于 3"},
+		{"ne number", 3, "ne=3", "must not equal 3", "不能等于 3"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := agents.FieldReasons(v.Var(tc.value, tc.tag))
+			want := []agents.FieldReason{{ReasonEN: tc.en, ReasonZH: tc.zh}}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("FieldReasons(%v %q) (-want +got):\n%s", tc.value, tc.tag, diff)
+			}
+		})
+	}
+}

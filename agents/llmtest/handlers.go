@@ -83,19 +83,11 @@ func (s *Server) openAIChat(w http.ResponseWriter, r *http.Request) {
 		req.Tools = append(req.Tools, ToolDef{Name: t.Function.Name, Description: t.Function.Description,
 			Parameters: t.Function.Parameters})
 	}
-	s.record(req)
-	rep, ok := s.next(req)
+	rep, ok := s.chatReply(w, r, req, writeOAError)
 	if !ok {
-		s.t.Errorf("llmtest: unscripted chat request to %s (model %q)", r.URL.Path, in.Model)
-		writeOAError(w, http.StatusInternalServerError, "llmtest: no scripted reply")
-		return
-	}
-	if !wait(r, rep.Delay) {
 		return
 	}
 	switch {
-	case rep.Status >= 400:
-		writeOAError(w, rep.Status, rep.Text)
 	case rep.Raw != "":
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(rep.Raw))
@@ -104,6 +96,31 @@ func (s *Server) openAIChat(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeOpenAI(w, in.Model, rep)
 	}
+}
+
+// chatReply records a chat request and picks its scripted reply, waiting
+// out the reply's Delay. It reports false when the handler has nothing
+// more to write: the request was unscripted (the test fails and the
+// client gets a 500), the client went away during the delay, or the reply
+// is an HTTP error (Status 400 or more), already written. writeErr writes
+// an error in the API's own shape.
+func (s *Server) chatReply(w http.ResponseWriter, r *http.Request, req Request,
+	writeErr func(w http.ResponseWriter, status int, msg string)) (Reply, bool) {
+	s.record(req)
+	rep, ok := s.next(req)
+	if !ok {
+		s.t.Errorf("llmtest: unscripted chat request to %s (model %q)", r.URL.Path, req.Model)
+		writeErr(w, http.StatusInternalServerError, "llmtest: no scripted reply")
+		return Reply{}, false
+	}
+	if !wait(r, rep.Delay) {
+		return Reply{}, false
+	}
+	if rep.Status >= 400 {
+		writeErr(w, rep.Status, rep.Text)
+		return Reply{}, false
+	}
+	return rep, true
 }
 
 func writeOAError(w http.ResponseWriter, status int, msg string) {
@@ -267,21 +284,11 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) {
 	for _, m := range in.Messages {
 		req.Messages = append(req.Messages, Message{Role: m.Role, Content: m.Content})
 	}
-	s.record(req)
-	rep, ok := s.next(req)
+	rep, ok := s.chatReply(w, r, req, writeOllamaError)
 	if !ok {
-		s.t.Errorf("llmtest: unscripted chat request to %s (model %q)", r.URL.Path, in.Model)
-		writeOllamaError(w, http.StatusInternalServerError, "llmtest: no scripted reply")
 		return
 	}
-	if !wait(r, rep.Delay) {
-		return
-	}
-	switch {
-	case rep.Status >= 400:
-		writeOllamaError(w, rep.Status, rep.Text)
-		return
-	case rep.Raw != "":
+	if rep.Raw != "" {
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		_, _ = w.Write([]byte(rep.Raw + "\n"))
 		return

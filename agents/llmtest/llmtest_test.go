@@ -9,10 +9,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tmc/langchaingo/llms"
 
+	"github.com/yizhu-health/yizhu/agents"
 	"github.com/yizhu-health/yizhu/agents/llmtest"
 )
 
@@ -251,4 +253,60 @@ func FuzzRequestBodies(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestChatErrors checks both chat APIs answer an unscripted request and a
+// scripted HTTP error in their own error shape.
+func TestChatErrors(t *testing.T) {
+	body := map[string]any{"model": "m", "messages": []any{map[string]any{"role": "user", "content": "hi"}}}
+	tests := []struct {
+		name       string
+		path       string
+		replies    []llmtest.Reply
+		wantStatus int
+		wantBody   string
+		wantErrs   int
+	}{
+		{"openai unscripted", "/v1/chat/completions", nil, http.StatusInternalServerError,
+			`{"error":{"message":"llmtest: no scripted reply","type":"server_error"}}`, 1},
+		{"openai error", "/v1/chat/completions", []llmtest.Reply{llmtest.Error(http.StatusTooManyRequests, "busy")},
+			http.StatusTooManyRequests, `{"error":{"message":"busy","type":"server_error"}}`, 0},
+		{"ollama unscripted", "/api/chat", nil, http.StatusInternalServerError,
+			`{"error":"llmtest: no scripted reply"}`, 1},
+		{"ollama error", "/api/chat", []llmtest.Reply{llmtest.Error(http.StatusServiceUnavailable, "down")},
+			http.StatusServiceUnavailable, `{"error":"down"}`, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recTB{TB: t}
+			srv := llmtest.NewServer(rec, llmtest.WithReplies(tc.replies...))
+			resp := post(t, srv.URL()+tc.path, body)
+			var buf bytes.Buffer
+			if _, err := buf.ReadFrom(resp.Body); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.wantStatus || strings.TrimSpace(buf.String()) != tc.wantBody {
+				t.Errorf("status %d body %q, want %d %q", resp.StatusCode, buf.String(), tc.wantStatus, tc.wantBody)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if len(rec.errs) != tc.wantErrs {
+				t.Errorf("errors reported = %q, want %d", rec.errs, tc.wantErrs)
+			}
+			if n := len(srv.Requests()); n != 1 {
+				t.Errorf("%d requests recorded, want 1", n)
+			}
+		})
+	}
+}
+
+func TestRunner(t *testing.T) {
+	srv := llmtest.NewServer(t, llmtest.WithModels("qwen"))
+	r := srv.Runner(t, agents.Config{ModelName: "reported", Timeout: time.Minute})
+	if !r.HasModel() || r.ModelName() != "reported" {
+		t.Errorf("runner has model %v, name %q", r.HasModel(), r.ModelName())
+	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tmc/langchaingo/llms"
 
+	"github.com/yizhu-health/yizhu/agents"
 	"github.com/yizhu-health/yizhu/agents/provider"
 )
 
@@ -20,6 +21,19 @@ func (s *Server) Model(t testing.TB) llms.Model {
 func (s *Server) OllamaModel(t testing.TB) llms.Model {
 	t.Helper()
 	return s.model(t, provider.KindOllama, s.URL())
+}
+
+// Runner returns an agents.Runner built from cfg with its Model set to
+// [Server.Model]; the other settings (ModelName, Timeout, …) are cfg's.
+// An invalid cfg fails the test.
+func (s *Server) Runner(t testing.TB, cfg agents.Config) *agents.Runner {
+	t.Helper()
+	cfg.Model = s.Model(t)
+	r, err := agents.New(cfg)
+	if err != nil {
+		t.Fatalf("llmtest: runner: %v", err)
+	}
+	return r
 }
 
 func (s *Server) model(t testing.TB, kind, base string) llms.Model {

@@ -174,11 +174,7 @@ func TestProgressNotePlan(t *testing.T) {
 
 func runner(t *testing.T, srv *llmtest.Server) *agents.Runner {
 	t.Helper()
-	r, err := agents.New(agents.Config{Model: srv.Model(t), ModelName: "test-model", Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return srv.Runner(t, agents.Config{ModelName: "test-model", Timeout: 5 * time.Second})
 }
 
 func TestLLMPath(t *testing.T) {

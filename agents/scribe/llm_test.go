@@ -9,7 +9,6 @@ import (
 
 	"github.com/yizhu-health/yizhu/agents"
 	"github.com/yizhu-health/yizhu/agents/llmtest"
-	"github.com/yizhu-health/yizhu/agents/provider"
 	"github.com/yizhu-health/yizhu/agents/scribe"
 	"github.com/yizhu-health/yizhu/clinic"
 )
@@ -17,14 +16,7 @@ import (
 func llmEngine(t *testing.T, opts ...llmtest.Option) (*scribe.Engine, *llmtest.Server) {
 	t.Helper()
 	srv := llmtest.NewServer(t, opts...)
-	m, err := provider.NewModel(provider.Config{Kind: provider.KindOpenAI, BaseURL: srv.OpenAIBaseURL(), Model: "qwen-test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := agents.New(agents.Config{Model: m, ModelName: "qwen-test", Timeout: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := srv.Runner(t, agents.Config{ModelName: "qwen-test", Timeout: time.Minute})
 	return newEngine(t, scribe.Config{Runner: r}), srv
 }
 

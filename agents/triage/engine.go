@@ -684,21 +684,17 @@ type Summary struct {
 }
 
 // Positives returns the symptoms the patient has (present findings).
-func (s Summary) Positives() []SummarySymptom {
-	var out []SummarySymptom
-	for _, x := range s.Symptoms {
-		if x.Present {
-			out = append(out, x)
-		}
-	}
-	return out
-}
+func (s Summary) Positives() []SummarySymptom { return s.symptoms(true) }
 
 // Negatives returns the findings the patient denied (pertinent negatives).
-func (s Summary) Negatives() []SummarySymptom {
+func (s Summary) Negatives() []SummarySymptom { return s.symptoms(false) }
+
+// symptoms returns, in order, the symptoms whose Present is present (nil
+// when there are none).
+func (s Summary) symptoms(present bool) []SummarySymptom {
 	var out []SummarySymptom
 	for _, x := range s.Symptoms {
-		if !x.Present {
+		if x.Present == present {
 			out = append(out, x)
 		}
 	}

@@ -243,42 +243,29 @@ func hardBreak(rs []rune, from, to int) bool {
 	return false
 }
 
+// Delimiters of a clause and of a sentence.
+const (
+	clauseMarks   = "。.;!?\n,"
+	sentenceMarks = "。;!?\n"
+)
+
 // clauseBounds returns the rune range of the clause around position p:
 // delimited by sentence marks and commas.
-func clauseBounds(rs []rune, p int) (lo, hi int) {
-	isDelim := func(r rune) bool {
-		switch r {
-		case '。', '.', ';', '!', '?', '\n', ',':
-			return true
-		}
-		return false
-	}
-	lo = p
-	for lo > 0 && !isDelim(rs[lo-1]) {
-		lo--
-	}
-	hi = p
-	for hi < len(rs) && !isDelim(rs[hi]) {
-		hi++
-	}
-	return lo, hi
-}
+func clauseBounds(rs []rune, p int) (lo, hi int) { return spanAround(rs, p, clauseMarks) }
 
 // sentenceBounds is clauseBounds with only sentence marks as delimiters.
-func sentenceBounds(rs []rune, p int) (lo, hi int) {
-	isDelim := func(r rune) bool {
-		switch r {
-		case '。', ';', '!', '?', '\n':
-			return true
-		}
-		return false
-	}
+func sentenceBounds(rs []rune, p int) (lo, hi int) { return spanAround(rs, p, sentenceMarks) }
+
+// spanAround returns the rune range [lo, hi) around position p that holds
+// none of the runes in marks: lo follows the nearest mark before p (or is
+// 0) and hi is the nearest mark at or after p (or len(rs)).
+func spanAround(rs []rune, p int, marks string) (lo, hi int) {
 	lo = p
-	for lo > 0 && !isDelim(rs[lo-1]) {
+	for lo > 0 && !strings.ContainsRune(marks, rs[lo-1]) {
 		lo--
 	}
 	hi = p
-	for hi < len(rs) && !isDelim(rs[hi]) {
+	for hi < len(rs) && !strings.ContainsRune(marks, rs[hi]) {
 		hi++
 	}
 	return lo, hi

@@ -233,6 +233,19 @@ func (kb *KB) bestQuestion(p []float64, skip func(string) bool) (string, float64
 	return best, bestGain
 }
 
+// descending compares x and y for a sort, largest first: -1 when x > y, 1
+// when x < y, else 0. Unlike cmp.Compare(y, x) it treats a NaN as equal to
+// everything.
+func descending(x, y float64) int {
+	switch {
+	case x > y:
+		return -1
+	case x < y:
+		return 1
+	}
+	return 0
+}
+
 // topK returns the indices of the k largest values of p, largest first,
 // skipping zeros.
 func topK(p []float64, k int) []int {
@@ -243,11 +256,8 @@ func topK(p []float64, k int) []int {
 		}
 	}
 	slices.SortStableFunc(idx, func(a, b int) int {
-		switch {
-		case p[a] > p[b]:
-			return -1
-		case p[a] < p[b]:
-			return 1
+		if c := descending(p[a], p[b]); c != 0 {
+			return c
 		}
 		return a - b
 	})
@@ -275,15 +285,7 @@ func (kb *KB) contributions(ev []Evidence, i int, k int) []string {
 		}
 		cs = append(cs, c{e.Code, row[i] / kb.def})
 	}
-	slices.SortStableFunc(cs, func(a, b c) int {
-		switch {
-		case a.ratio > b.ratio:
-			return -1
-		case a.ratio < b.ratio:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(cs, func(a, b c) int { return descending(a.ratio, b.ratio) })
 	out := make([]string, 0, k)
 	for _, x := range cs {
 		if len(out) == k {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/yizhu-health/yizhu/agents"
 	"github.com/yizhu-health/yizhu/agents/llmtest"
-	"github.com/yizhu-health/yizhu/agents/provider"
 	"github.com/yizhu-health/yizhu/agents/triage"
 	"github.com/yizhu-health/yizhu/clinic"
 )
@@ -52,14 +51,7 @@ type llmSetup struct {
 func newLLMAgent(t *testing.T, timeout time.Duration, opts ...llmtest.Option) llmSetup {
 	t.Helper()
 	srv := llmtest.NewServer(t, opts...)
-	m, err := provider.NewModel(provider.Config{Kind: provider.KindOpenAI, BaseURL: srv.OpenAIBaseURL(), Model: "qwen-test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := agents.New(agents.Config{Model: m, ModelName: "qwen-test", Timeout: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := srv.Runner(t, agents.Config{ModelName: "qwen-test", Timeout: time.Minute})
 	ft := &fakeTool{}
 	a, err := triage.NewAgent(triage.AgentConfig{Engine: newEngine(t, triage.Config{}), Runner: r, Timeout: timeout,
 		Tools: []agents.Tool{ft.tool("rag.search"), ft.tool("ecg.analyze")}})

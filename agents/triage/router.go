@@ -199,15 +199,7 @@ func (r *Router) Predict(text string) []LabelScore {
 	for i := range p {
 		out[i] = LabelScore{Label: r.labels[i], P: p[i]}
 	}
-	slices.SortStableFunc(out, func(a, b LabelScore) int {
-		switch {
-		case a.P > b.P:
-			return -1
-		case a.P < b.P:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out, func(a, b LabelScore) int { return descending(a.P, b.P) })
 	return out
 }
 

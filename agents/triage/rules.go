@@ -279,38 +279,60 @@ func (rs *Rules) IsChild(p Patient) bool {
 	return ok
 }
 
-// applies reports whether ru fires for p and its evidence.
-func (rs *Rules) applies(ru *Rule, p Patient) ([]string, bool) {
+// admits reports whether ru's patient criteria other than Infant allow it
+// for p: the age range (checked only when the age is known), Child, and
+// Sex (checked only when p's sex is male or female).
+func (rs *Rules) admits(ru *Rule, p Patient) bool {
 	if p.Age != nil && (*p.Age < ru.MinAge || (ru.MaxAge > 0 && *p.Age > ru.MaxAge)) {
-		return nil, false
+		return false
 	}
 	if ru.Child && !rs.IsChild(p) {
+		return false
+	}
+	if ru.Sex != "" && (p.Sex == clinic.SexMale || p.Sex == clinic.SexFemale) && p.Sex != ru.Sex {
+		return false
+	}
+	return true
+}
+
+// hasAll reports whether every one of codes is a present finding of p.
+func (p Patient) hasAll(codes []string) bool {
+	for _, c := range codes {
+		if _, ok := p.Findings[c]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// firstPresent returns the first of codes that is a present finding of p.
+func (p Patient) firstPresent(codes []string) (string, bool) {
+	for _, c := range codes {
+		if _, ok := p.Findings[c]; ok {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// applies reports whether ru fires for p and its evidence.
+func (rs *Rules) applies(ru *Rule, p Patient) ([]string, bool) {
+	if !rs.admits(ru, p) {
 		return nil, false
 	}
 	if ru.Infant && (p.Age == nil || *p.Age > 0) {
 		return nil, false
 	}
-	if ru.Sex != "" && (p.Sex == clinic.SexMale || p.Sex == clinic.SexFemale) && p.Sex != ru.Sex {
+	if !p.hasAll(ru.All) {
 		return nil, false
 	}
-	var ev []string
-	for _, c := range ru.All {
-		if _, ok := p.Findings[c]; !ok {
+	ev := append([]string(nil), ru.All...)
+	for _, g := range ru.Any {
+		c, ok := p.firstPresent(g)
+		if !ok {
 			return nil, false
 		}
 		ev = append(ev, c)
-	}
-	for _, g := range ru.Any {
-		hit := false
-		for _, c := range g {
-			if _, ok := p.Findings[c]; ok {
-				ev, hit = append(ev, c), true
-				break
-			}
-		}
-		if !hit {
-			return nil, false
-		}
 	}
 	for _, c := range ru.Severe {
 		if m, ok := p.Findings[c]; !ok || m.Severity != SeveritySevere {
@@ -373,33 +395,11 @@ func (rs *Rules) screening(p Patient, floor clinic.Acuity, skip func(string) boo
 			if ru.Acuity != lvl || len(ru.Vitals) > 0 || len(ru.All) == 0 {
 				continue
 			}
-			if p.Age != nil && (*p.Age < ru.MinAge || (ru.MaxAge > 0 && *p.Age > ru.MaxAge)) {
-				continue
-			}
-			if ru.Child && !rs.IsChild(p) {
-				continue
-			}
-			if ru.Sex != "" && (p.Sex == clinic.SexMale || p.Sex == clinic.SexFemale) && p.Sex != ru.Sex {
-				continue
-			}
-			allPresent := true
-			for _, c := range ru.All {
-				if _, ok := p.Findings[c]; !ok {
-					allPresent = false
-					break
-				}
-			}
-			if !allPresent || len(ru.Severe)+len(ru.Sudden) > 0 {
+			if !rs.admits(ru, p) || !p.hasAll(ru.All) || len(ru.Severe)+len(ru.Sudden) > 0 {
 				continue
 			}
 			for _, g := range ru.Any {
-				hit := false
-				for _, c := range g {
-					if _, ok := p.Findings[c]; ok {
-						hit = true
-					}
-				}
-				if hit {
+				if _, hit := p.firstPresent(g); hit {
 					continue
 				}
 				for _, c := range g {
