@@ -1,12 +1,15 @@
 package api_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"io"
+	"maps"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -45,15 +48,7 @@ func (panicFeature) Routes() []api.Route {
 
 func newFixture(t *testing.T, mod func(*api.Config)) *fixture {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), sqlite.Config{Path: filepath.Join(t.TempDir(), "y.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	tokens, err := api.NewTokens([]byte(secret), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, tokens := openStore(t), testTokens(t)
 	cfg := api.Config{Store: st, Tokens: tokens, Version: "test", BodyLimit: 64 << 10,
 		Features: []api.Feature{panicFeature{}}}
 	if mod != nil {
@@ -66,6 +61,27 @@ func newFixture(t *testing.T, mod func(*api.Config)) *fixture {
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return &fixture{srv: srv, ts: ts, store: st, tokens: tokens}
+}
+
+// openStore opens an empty sqlite store, closed when tb ends.
+func openStore(tb testing.TB) store.Store {
+	tb.Helper()
+	st, err := sqlite.Open(tb.Context(), sqlite.Config{Path: filepath.Join(tb.TempDir(), "y.db")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
+// testTokens returns a token issuer with the tests' secret.
+func testTokens(tb testing.TB) *api.Tokens {
+	tb.Helper()
+	tokens, err := api.NewTokens([]byte(secret), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tokens
 }
 
 func (f *fixture) token(t *testing.T, role api.Role) string {
@@ -94,26 +110,188 @@ func (f *fixture) do(t *testing.T, method, path, token string, body any) (int, [
 		}
 		r = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), method, f.ts.URL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var header []string
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		header = []string{"Content-Type", "application/json"}
+	}
+	resp, out := fetch(t, method, f.ts.URL+path, token, r, header...)
+	return resp.StatusCode, out
+}
+
+// post sends body of content type ctype and returns the status and body.
+func (f *fixture) post(t *testing.T, path, token, ctype string, body []byte) (int, []byte) {
+	t.Helper()
+	resp, out := fetch(t, "POST", f.ts.URL+path, token, bytes.NewReader(body), "Content-Type", ctype)
+	return resp.StatusCode, out
+}
+
+// sendRequest sends a request to url with body (nil: none), the bearer
+// token (none when "") and the headers given as name, value pairs. The
+// caller closes the response's body.
+func sendRequest(tb testing.TB, method, url, token string, body io.Reader, header ...string) *http.Response {
+	tb.Helper()
+	if len(header)%2 != 0 {
+		tb.Fatalf("headers %q are not name, value pairs", header)
+	}
+	req, err := http.NewRequestWithContext(tb.Context(), method, url, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := 0; i < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return resp
+}
+
+// fetch sends a request as sendRequest does and returns the response
+// with its whole body, which it closes.
+func fetch(tb testing.TB, method, url, token string, body io.Reader, header ...string) (*http.Response, []byte) {
+	tb.Helper()
+	resp := sendRequest(tb, method, url, token, body, header...)
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
 	if err != nil {
+		tb.Fatal(err)
+	}
+	return resp, out
+}
+
+// file is one file part of a multipart upload.
+type file struct {
+	name string
+	data []byte
+}
+
+// multipartBody returns the content type and body of a multipart form
+// with the fields, in the order of their names, and then the files, each
+// in a part named "file".
+func multipartBody(t *testing.T, fields map[string]string, files ...file) (string, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		if err := mw.WriteField(k, fields[k]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range files {
+		w, err := mw.CreateFormFile("file", f.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(f.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, out
+	return mw.FormDataContentType(), buf.Bytes()
+}
+
+// sseEvent is one server-sent event.
+type sseEvent struct {
+	name string
+	data json.RawMessage
+}
+
+// sseReader reads server-sent events from a response body.
+type sseReader struct {
+	sc *bufio.Scanner
+}
+
+func newSSEReader(r io.Reader) *sseReader {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
+	return &sseReader{sc: sc}
+}
+
+// next returns the next named event; io.EOF at the end of the stream.
+func (r *sseReader) next() (event, data string, err error) {
+	for r.sc.Scan() {
+		line := r.sc.Text()
+		switch {
+		case line == "" && event != "":
+			return event, data, nil
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			data = strings.TrimPrefix(line, "data: ")
+		}
+	}
+	if err := r.sc.Err(); err != nil {
+		return "", "", err
+	}
+	return "", "", io.EOF
+}
+
+// postEvents posts the JSON body to url, asking for server-sent events.
+// It returns the status and, when that is 200, the stream's events; else
+// the body of the answer.
+func postEvents(t *testing.T, url, token string, body []byte) (int, []sseEvent, []byte) {
+	t.Helper()
+	resp := sendRequest(t, "POST", url, token, bytes.NewReader(body),
+		"Content-Type", "application/json", "Accept", "text/event-stream")
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, nil, out
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		t.Fatalf("content type %q", ct)
+	}
+	var events []sseEvent
+	r := newSSEReader(resp.Body)
+	for {
+		name, data, err := r.next()
+		if errors.Is(err, io.EOF) {
+			return resp.StatusCode, events, nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, sseEvent{name: name, data: json.RawMessage(data)})
+	}
+}
+
+// checkFields checks an error response's status and that it names the
+// fields, each with a reason in both languages.
+func checkFields(t *testing.T, code int, body []byte, wantCode int, fields []string) {
+	t.Helper()
+	if code != wantCode {
+		t.Fatalf("status %d, want %d: %s", code, wantCode, body)
+	}
+	eb := decode[api.ErrorBody](t, body)
+	var got []string
+	for _, fe := range eb.Error.Fields {
+		if fe.ReasonEN == "" || fe.ReasonZH == "" {
+			t.Errorf("field %s lacks a bilingual reason: %+v", fe.Field, fe)
+		}
+		got = append(got, fe.Field)
+	}
+	if !slices.Equal(got, fields) {
+		t.Errorf("fields %v, want %v (%s)", got, fields, body)
+	}
+	if eb.Error.Message == "" || eb.Error.MessageZH == "" {
+		t.Errorf("error lacks a bilingual message: %s", body)
+	}
+}
+
+// mustJSON encodes v as JSON.
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func decode[T any](t *testing.T, b []byte) T {
@@ -196,23 +374,13 @@ func TestValidationErrorsNameTheField(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, body := f.do(t, "POST", "/v1/encounters", doc, []byte(tc.body))
-			if code != tc.wantStatus {
-				t.Fatalf("status %d, want %d; body %s", code, tc.wantStatus, body)
-			}
 			if tc.wantFields == nil {
+				if code != tc.wantStatus {
+					t.Fatalf("status %d, want %d; body %s", code, tc.wantStatus, body)
+				}
 				return
 			}
-			eb := decode[api.ErrorBody](t, body)
-			var got []string
-			for _, fe := range eb.Error.Fields {
-				if fe.ReasonEN == "" || fe.ReasonZH == "" {
-					t.Errorf("field %s lacks a reason in both languages: %+v", fe.Field, fe)
-				}
-				got = append(got, fe.Field)
-			}
-			if diff := cmp.Diff(tc.wantFields, got); diff != "" {
-				t.Errorf("fields (-want +got):\n%s", diff)
-			}
+			checkFields(t, code, body, tc.wantStatus, tc.wantFields)
 		})
 	}
 }

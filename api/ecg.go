@@ -737,26 +737,11 @@ func ownerOr(s string) string {
 func (e *ECG) monitorSSE(c echo.Context) error {
 	ch, active, cancel := e.mon.subscribe()
 	defer cancel()
-	return serveSSE(c, func(send func(event string, v any) error) error {
+	return serveSSE(c, func(send sseSend) error {
 		if err := send("streams", StreamEvent{Type: "streams", Streams: active}); err != nil {
 			return nil
 		}
-		ping := time.NewTicker(15 * time.Second)
-		defer ping.Stop()
-		for {
-			select {
-			case <-c.Request().Context().Done():
-				return nil
-			case <-ping.C:
-				if err := send("", nil); err != nil {
-					return nil
-				}
-			case ev := <-ch:
-				if err := send(ev.Type, ev); err != nil {
-					return nil
-				}
-			}
-		}
+		return relaySSE(c.Request().Context(), send, ch, func(ev StreamEvent) (string, any) { return ev.Type, ev })
 	})
 }
 
@@ -815,23 +800,35 @@ func (e *ECG) HandleChunk(ctx context.Context, id string, data []byte) error {
 		return clinic.NewError(clinic.CodeConflict, "seq", fmt.Sprintf("chunk %d waits for chunk %d", *m.Seq, s.s.st.NextSeq),
 			fmt.Sprintf("数据块 %d 须等待数据块 %d", *m.Seq, s.s.st.NextSeq))
 	}
+	if err := e.natsSave(ctx, s, alerts); err != nil {
+		return err
+	}
+	if e.mon.watching() {
+		e.mon.publish(out)
+	}
+	return nil
+}
+
+// natsSave stores the state of ns's analyser with its new alerts in one
+// transaction, announces the alerts stored for the first time and shows
+// the stream's progress to the monitor. When saving fails the analyser has
+// moved on without a saved state, so it is dropped, to be rebuilt from the
+// store by the next message.
+func (e *ECG) natsSave(ctx context.Context, ns *natsStream, alerts []ECGAlert) error {
 	var fresh []ECGAlert
-	err = e.cfg.Store.InTx(ctx, func(ctx context.Context, tx store.Store) error {
+	err := e.cfg.Store.InTx(ctx, func(ctx context.Context, tx store.Store) error {
 		var err error
-		fresh, err = e.saveState(ctx, tx, s.s, alerts)
+		fresh, err = e.saveState(ctx, tx, ns.s, alerts)
 		return err
 	})
 	if err != nil {
-		s.s = nil // the analyser moved on without a saved state: rebuild
+		ns.s = nil
 		return err
 	}
 	for _, a := range fresh {
 		e.hub.Announce(a)
 	}
-	e.mon.setActive(s.s.view())
-	if e.mon.watching() {
-		e.mon.publish(out)
-	}
+	e.mon.setActive(ns.s.view())
 	return nil
 }
 
@@ -952,21 +949,10 @@ func (e *ECG) natsEnd(ctx context.Context, s *natsStream, id string, m StreamMes
 			fmt.Sprintf("结束消息须等待数据块 %d", s.s.st.NextSeq))
 	}
 	out, alerts := s.s.finish(nil)
-	var fresh []ECGAlert
-	err = e.cfg.Store.InTx(ctx, func(ctx context.Context, tx store.Store) error {
-		var err error
-		fresh, err = e.saveState(ctx, tx, s.s, alerts)
-		return err
-	})
-	if err != nil {
-		s.s = nil
+	if err := e.natsSave(ctx, s, alerts); err != nil {
 		return err
 	}
 	s.ended = true
-	for _, a := range fresh {
-		e.hub.Announce(a)
-	}
-	e.mon.setActive(s.s.view())
 	e.mon.publish(append(out, StreamEvent{Type: "ended", StreamID: id}))
 	return nil
 }

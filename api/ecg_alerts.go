@@ -499,60 +499,12 @@ func (h *AlertHub) ack(c echo.Context) error {
 }
 
 // stream serves the alert fan-out as server-sent events until the client
-// leaves, with a comment every 15 s to keep proxies from closing it.
+// leaves, with a keep-alive comment every sseKeepAlive.
 func (h *AlertHub) stream(c echo.Context) error {
 	ch, cancel := h.Subscribe()
 	defer cancel()
-	return serveSSE(c, func(send func(event string, v any) error) error {
-		ping := time.NewTicker(15 * time.Second)
-		defer ping.Stop()
-		for {
-			select {
-			case <-c.Request().Context().Done():
-				return nil
-			case <-ping.C:
-				if err := send("", nil); err != nil {
-					return nil
-				}
-			case ev, ok := <-ch:
-				if !ok {
-					return nil
-				}
-				if err := send(ev.Type, ev.Alert); err != nil {
-					return nil
-				}
-			}
-		}
-	})
-}
-
-// serveSSE writes the event-stream headers and runs loop with a send
-// function; send("", nil) writes a keep-alive comment.
-func serveSSE(c echo.Context, loop func(send func(event string, v any) error) error) error {
-	hd := c.Response().Header()
-	hd.Set(echo.HeaderContentType, "text/event-stream; charset=utf-8")
-	hd.Set(echo.HeaderCacheControl, "no-cache")
-	hd.Set("X-Accel-Buffering", "no")
-	c.Response().WriteHeader(http.StatusOK)
-	c.Response().Flush()
-	w := c.Response()
-	return loop(func(event string, v any) error {
-		if event == "" {
-			if _, err := w.Write([]byte(": ping\n\n")); err != nil {
-				return err
-			}
-			w.Flush()
-			return nil
-		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
-			return err
-		}
-		w.Flush()
-		return nil
+	return serveSSE(c, func(send sseSend) error {
+		return relaySSE(c.Request().Context(), send, ch, func(ev AlertEvent) (string, any) { return ev.Type, ev.Alert })
 	})
 }
 

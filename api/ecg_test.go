@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -10,12 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -29,7 +26,6 @@ import (
 	"github.com/yizhu-health/yizhu/clinic"
 	"github.com/yizhu-health/yizhu/inference/ecg/ecgsynth"
 	"github.com/yizhu-health/yizhu/store"
-	"github.com/yizhu-health/yizhu/store/sqlite"
 )
 
 type ecgFixture struct {
@@ -153,45 +149,6 @@ func wfdbFiles(name string, rate float64, names []string, leads [][]float32) (he
 	return b.String(), dat
 }
 
-func multipartBody(t *testing.T, files map[string][]byte, fields map[string]string) (string, []byte) {
-	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, v := range fields {
-		if err := mw.WriteField(k, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		w, err := mw.CreateFormFile("file", n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(files[n])
-	}
-	mw.Close()
-	return mw.FormDataContentType(), buf.Bytes()
-}
-
-func (f *fixture) post(t *testing.T, path, token, ctype string, body []byte) (int, []byte) {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), "POST", f.ts.URL+path, bytes.NewReader(body))
-	req.Header.Set("Content-Type", ctype)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out
-}
-
 func TestECGUploadWFDBAndCSV(t *testing.T) {
 	f := newECGFixture(t, api.AlertHubConfig{})
 	tok := f.token(t, api.RoleDoctor)
@@ -205,25 +162,25 @@ func TestECGUploadWFDBAndCSV(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		files    map[string][]byte
+		files    []file
 		fields   map[string]string
 		code     int
 		format   string
 		errField string
 	}{
-		{name: "wfdb", files: map[string][]byte{"r100.hea": []byte(hea), "r100.dat": dat}, fields: map[string]string{"encounter_id": "enc-1"}, code: 201, format: "wfdb"},
-		{name: "csv", files: map[string][]byte{"strip.csv": []byte(csv.String())}, fields: map[string]string{"rate_hz": "360", "sex": "F", "age": "30"}, code: 201, format: "csv"},
-		{name: "csv without rate", files: map[string][]byte{"strip.csv": []byte(csv.String())}, code: 400, errField: "rate_hz"},
-		{name: "missing dat", files: map[string][]byte{"r100.hea": []byte(hea)}, code: 400, errField: "file"},
-		{name: "truncated dat", files: map[string][]byte{"r100.hea": []byte(hea), "r100.dat": dat[:len(dat)/2+1]}, code: 400},
-		{name: "wrong checksum", files: map[string][]byte{"r100.hea": []byte(strings.Replace(hea, " 0 MLII", " 0 MLII", 1)), "r100.dat": append([]byte{1, 0}, dat[2:]...)}, code: 400},
-		{name: "no record file", files: map[string][]byte{"notes.txt": []byte("hello")}, code: 400, errField: "file"},
-		{name: "bad sex", files: map[string][]byte{"r100.hea": []byte(hea), "r100.dat": dat}, fields: map[string]string{"sex": "X"}, code: 400, errField: "sex"},
+		{name: "wfdb", files: []file{{"r100.dat", dat}, {"r100.hea", []byte(hea)}}, fields: map[string]string{"encounter_id": "enc-1"}, code: 201, format: "wfdb"},
+		{name: "csv", files: []file{{"strip.csv", []byte(csv.String())}}, fields: map[string]string{"rate_hz": "360", "sex": "F", "age": "30"}, code: 201, format: "csv"},
+		{name: "csv without rate", files: []file{{"strip.csv", []byte(csv.String())}}, code: 400, errField: "rate_hz"},
+		{name: "missing dat", files: []file{{"r100.hea", []byte(hea)}}, code: 400, errField: "file"},
+		{name: "truncated dat", files: []file{{"r100.dat", dat[:len(dat)/2+1]}, {"r100.hea", []byte(hea)}}, code: 400},
+		{name: "wrong checksum", files: []file{{"r100.dat", append([]byte{1, 0}, dat[2:]...)}, {"r100.hea", []byte(strings.Replace(hea, " 0 MLII", " 0 MLII", 1))}}, code: 400},
+		{name: "no record file", files: []file{{"notes.txt", []byte("hello")}}, code: 400, errField: "file"},
+		{name: "bad sex", files: []file{{"r100.dat", dat}, {"r100.hea", []byte(hea)}}, fields: map[string]string{"sex": "X"}, code: 400, errField: "sex"},
 	}
 	stored := 0
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ct, body := multipartBody(t, tc.files, tc.fields)
+			ct, body := multipartBody(t, tc.fields, tc.files...)
 			code, out := f.post(t, "/v1/ecg/records", tok, ct, body)
 			if code != tc.code {
 				t.Fatalf("status %d, want %d: %s", code, tc.code, out)
@@ -249,7 +206,7 @@ func TestECGUploadWFDBAndCSV(t *testing.T) {
 		})
 	}
 	t.Run("wrong role", func(t *testing.T) {
-		ct, body := multipartBody(t, map[string][]byte{"r100.hea": []byte(hea), "r100.dat": dat}, nil)
+		ct, body := multipartBody(t, nil, file{"r100.dat", dat}, file{"r100.hea", []byte(hea)})
 		if code, _ := f.post(t, "/v1/ecg/records", f.token(t, api.RoleKiosk), ct, body); code != 403 {
 			t.Errorf("kiosk upload: %d", code)
 		}
@@ -318,43 +275,15 @@ func TestECGUploadBounds(t *testing.T) {
 	}
 }
 
-// sseReader reads server-sent events from a response body.
-type sseReader struct {
-	sc *bufio.Scanner
-}
-
-func (r *sseReader) next() (event, data string, err error) {
-	for r.sc.Scan() {
-		line := r.sc.Text()
-		switch {
-		case line == "" && event != "":
-			return event, data, nil
-		case strings.HasPrefix(line, "event: "):
-			event = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			data = strings.TrimPrefix(line, "data: ")
-		}
-	}
-	if err := r.sc.Err(); err != nil {
-		return "", "", err
-	}
-	return "", "", io.EOF
-}
-
+// openSSE opens the event stream at path, closed when t ends.
 func (f *fixture) openSSE(t *testing.T, path, token string) *sseReader {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), "GET", f.ts.URL+path+"?access_token="+token, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := sendRequest(t, "GET", f.ts.URL+path+"?access_token="+token, "", nil)
 	t.Cleanup(func() { resp.Body.Close() })
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("SSE %s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, 1<<20)
-	return &sseReader{sc: sc}
+	return newSSEReader(resp.Body)
 }
 
 func TestECGCriticalUploadAlertsAndAck(t *testing.T) {
@@ -493,14 +422,7 @@ func TestWaveformSVGIsValidAndEscaped(t *testing.T) {
 	rec := decode[api.ECGRecordResponse](t, body)
 	for _, q := range []string{"", "?from=8&seconds=10", "?seconds=60", "?from=1000"} {
 		t.Run(q, func(t *testing.T) {
-			req, _ := http.NewRequestWithContext(t.Context(), "GET", f.ts.URL+"/v1/ecg/records/"+rec.ID+"/waveform.svg"+q, nil)
-			req.Header.Set("Authorization", "Bearer "+tok)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			svg, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			resp, svg := fetch(t, "GET", f.ts.URL+"/v1/ecg/records/"+rec.ID+"/waveform.svg"+q, tok, nil)
 			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "image/svg+xml") {
 				t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 			}
@@ -1028,8 +950,7 @@ type benchFixture struct {
 func newBenchFixture(b *testing.B) *benchFixture {
 	b.Helper()
 	bf := &benchFixture{}
-	st := openBenchStore(b)
-	tokens, _ := api.NewTokens([]byte(secret), nil)
+	st, tokens := openStore(b), testTokens(b)
 	hub, err := api.NewAlertHub(api.AlertHubConfig{Store: st})
 	if err != nil {
 		b.Fatal(err)
@@ -1048,14 +969,4 @@ func newBenchFixture(b *testing.B) *benchFixture {
 	bf.fixture = &fixture{srv: srv, ts: ts, store: st, tokens: tokens}
 	bf.benchToken, _, _ = tokens.Issue("bench", api.RoleECG, "", time.Hour)
 	return bf
-}
-
-func openBenchStore(b *testing.B) store.Store {
-	b.Helper()
-	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(b.TempDir(), "b.db")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	return st
 }

@@ -50,16 +50,7 @@ func newQCFixture(t *testing.T, reload func(context.Context) (*qc.Engine, error)
 // ndjson posts body to /v1/qc/scans and returns the decoded lines.
 func (qf *qcFixture) ndjson(t *testing.T, token, contentType, body string) (int, []api.QCScanLine) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), "POST", qf.ts.URL+"/v1/qc/scans", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := sendRequest(t, "POST", qf.ts.URL+"/v1/qc/scans", token, strings.NewReader(body), "Content-Type", contentType)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return resp.StatusCode, nil

@@ -3,8 +3,6 @@ package api_test
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
@@ -73,53 +71,11 @@ tags: [病历]
 包括病例特点、拟诊讨论和诊疗计划。
 `
 
-// file is one part of a multipart upload.
-type file struct {
-	name string
-	data []byte
-}
-
 // upload posts a multipart form with the given fields and files.
 func (rf *ragFixture) upload(t *testing.T, token string, fields map[string]string, files ...file) (int, []byte) {
 	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for _, k := range slices.Sorted(mapKeys(fields)) {
-		if err := mw.WriteField(k, fields[k]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, f := range files {
-		w, err := mw.CreateFormFile("file", f.name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(f.data)
-	}
-	mw.Close()
-	req, err := http.NewRequestWithContext(t.Context(), "POST", rf.ts.URL+"/v1/rag/documents", &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, body
-}
-
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
+	ct, body := multipartBody(t, fields, files...)
+	return rf.post(t, "/v1/rag/documents", token, ct, body)
 }
 
 func (rf *ragFixture) documents(t *testing.T) []store.Document {
@@ -286,42 +242,11 @@ func TestRAGValidation(t *testing.T) {
 		})
 	}
 	t.Run("wrong content type", func(t *testing.T) {
-		req, _ := http.NewRequestWithContext(t.Context(), "POST", rf.ts.URL+"/v1/rag/documents", strings.NewReader(ragNote))
-		req.Header.Set("Content-Type", "text/markdown")
-		req.Header.Set("Authorization", "Bearer "+admin)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		checkFields(t, resp.StatusCode, body, http.StatusBadRequest, []string{"Content-Type"})
+		code, body := rf.post(t, "/v1/rag/documents", admin, "text/markdown", []byte(ragNote))
+		checkFields(t, code, body, http.StatusBadRequest, []string{"Content-Type"})
 	})
 	if docs := rf.documents(t); len(docs) != 0 {
 		t.Fatalf("bad requests wrote %d documents", len(docs))
-	}
-}
-
-// checkFields checks an error response's status and that it names the
-// fields, each with a reason in both languages.
-func checkFields(t *testing.T, code int, body []byte, wantCode int, fields []string) {
-	t.Helper()
-	if code != wantCode {
-		t.Fatalf("status %d, want %d: %s", code, wantCode, body)
-	}
-	eb := decode[api.ErrorBody](t, body)
-	var got []string
-	for _, fe := range eb.Error.Fields {
-		if fe.ReasonEN == "" || fe.ReasonZH == "" {
-			t.Errorf("field %s lacks a bilingual reason: %+v", fe.Field, fe)
-		}
-		got = append(got, fe.Field)
-	}
-	if !slices.Equal(got, fields) {
-		t.Errorf("fields %v, want %v (%s)", got, fields, body)
-	}
-	if eb.Error.Message == "" || eb.Error.MessageZH == "" {
-		t.Errorf("error lacks a bilingual message: %s", body)
 	}
 }
 

@@ -179,18 +179,12 @@ func (w *sseStream) event(name string, v any) {
 		name = "error"
 	}
 	if !w.started {
-		h := w.c.Response().Header()
-		h.Set(echo.HeaderContentType, "text/event-stream; charset=utf-8")
-		h.Set(echo.HeaderCacheControl, "no-cache")
-		h.Set("X-Accel-Buffering", "no")
-		w.c.Response().WriteHeader(http.StatusOK)
+		startSSE(w.c)
 		w.started = true
 	}
-	if _, err := fmt.Fprintf(w.c.Response(), "event: %s\ndata: %s\n\n", name, b); err != nil {
+	if err := writeEvent(w.c.Response(), name, b); err != nil {
 		w.gone = true
-		return
 	}
-	w.c.Response().Flush()
 }
 
 // fail ends the request with err: a JSON error before the stream started,

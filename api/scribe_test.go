@@ -1,14 +1,11 @@
 package api_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -22,7 +19,6 @@ import (
 	"github.com/yizhu-health/yizhu/api"
 	"github.com/yizhu-health/yizhu/clinic"
 	"github.com/yizhu-health/yizhu/store"
-	"github.com/yizhu-health/yizhu/store/sqlite"
 )
 
 type scribeFixture struct {
@@ -114,64 +110,15 @@ func (w *finalWatch) Flush() { _ = http.NewResponseController(w.ResponseWriter).
 
 func (w *finalWatch) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-type sseEvent struct {
-	name string
-	data json.RawMessage
-}
-
 // draft posts a draft request and returns the status, the events (for a
 // stream) or the body (for an error answered before the stream).
 func (sf *scribeFixture) draft(t *testing.T, encID, token string, body any) (int, []sseEvent, []byte) {
 	t.Helper()
 	raw, ok := body.([]byte)
 	if !ok {
-		var err error
-		if raw, err = json.Marshal(body); err != nil {
-			t.Fatal(err)
-		}
+		raw = mustJSON(t, body)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), "POST", sf.watched.URL+"/v1/encounters/"+encID+"/drafts", bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var b bytes.Buffer
-		_, _ = b.ReadFrom(resp.Body)
-		return resp.StatusCode, nil, b.Bytes()
-	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
-		t.Fatalf("content type %q", ct)
-	}
-	var events []sseEvent
-	var cur sseEvent
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "event: "):
-			cur.name = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			cur.data = json.RawMessage(strings.TrimPrefix(line, "data: "))
-		case line == "":
-			if cur.name != "" {
-				events = append(events, cur)
-			}
-			cur = sseEvent{}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, events, nil
+	return postEvents(t, sf.watched.URL+"/v1/encounters/"+encID+"/drafts", token, raw)
 }
 
 // encounter opens an encounter with the given dialogue (speaker:text).
@@ -349,6 +296,21 @@ func (sf *scribeFixture) drafted(t *testing.T, encID, token string, req api.Draf
 	return events, decode[api.DraftResponse](t, events[len(events)-1].data)
 }
 
+// citesTriageSummary reports whether a statement of note cites the
+// pre-consultation summary of a triage session.
+func citesTriageSummary(note clinic.Note) bool {
+	for _, sec := range note.Sections {
+		for _, st := range sec.Statements {
+			for _, src := range st.Sources {
+				if src.Kind == clinic.SourceData && src.ID == scribe.SummarySourceID {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 func TestScribeDraftStreamsProgressAndStoresTheDraftFirst(t *testing.T) {
 	sf := newScribeFixture(t)
 	doc := sf.token(t, api.RoleDoctor)
@@ -494,15 +456,7 @@ func TestScribeDraftReadsTheTriageSummary(t *testing.T) {
 	if res.Summary == nil || res.Summary.ChiefComplaintZH == "" || res.TriageSessionID != sess.ID {
 		t.Fatalf("draft did not read the triage summary: %+v", res.DraftInfo)
 	}
-	citesSummary := false
-	for _, sec := range res.Note.Sections {
-		for _, st := range sec.Statements {
-			for _, src := range st.Sources {
-				citesSummary = citesSummary || (src.Kind == clinic.SourceData && src.ID == scribe.SummarySourceID)
-			}
-		}
-	}
-	if !citesSummary {
+	if !citesTriageSummary(res.Note) {
 		t.Errorf("no statement cites the triage summary: %+v", res.Note.Sections)
 	}
 	entries, err := sf.store.AuditEntries(t.Context(), store.AuditFilter{Subject: "triage:" + sess.ID, Action: "triage.read"})
@@ -698,30 +652,8 @@ func (sf *scribeFixture) fhir(t *testing.T, id, query, token string) fhirComposi
 
 func (sf *scribeFixture) get(t *testing.T, path, token string) (int, http.Header, []byte) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), "GET", sf.ts.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	if _, err := b.ReadFrom(resp.Body); err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, b.Bytes()
-}
-
-func mustJSON(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	resp, body := fetch(t, "GET", sf.ts.URL+path, token, nil)
+	return resp.StatusCode, resp.Header, body
 }
 
 func TestScribeDraftFlagsTheLLMFallback(t *testing.T) {
@@ -768,15 +700,7 @@ func TestScribeDraftFlagsTheLLMFallback(t *testing.T) {
 // dialogue over HTTP with the embedded engine: SSE stream, sqlite
 // persistence and audit included.
 func BenchmarkScribeDraftHTTP(b *testing.B) {
-	st, err := sqlite.Open(b.Context(), sqlite.Config{Path: filepath.Join(b.TempDir(), "y.db")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	tokens, err := api.NewTokens([]byte(secret), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, tokens := openStore(b), testTokens(b)
 	eng, err := scribe.New(scribe.Config{})
 	if err != nil {
 		b.Fatal(err)
@@ -811,15 +735,7 @@ func BenchmarkScribeDraftHTTP(b *testing.B) {
 	}
 	raw, _ := json.Marshal(api.DraftRequest{Type: clinic.NoteOutpatient})
 	for b.Loop() {
-		req, _ := http.NewRequestWithContext(b.Context(), "POST", ts.URL+"/v1/encounters/"+enc.ID+"/drafts", bytes.NewReader(raw))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		resp, body := fetch(b, "POST", ts.URL+"/v1/encounters/"+enc.ID+"/drafts", tok, bytes.NewReader(raw), "Content-Type", "application/json")
 		if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("event: draft")) {
 			b.Fatalf("draft: %d %.200s", resp.StatusCode, body)
 		}

@@ -377,15 +377,8 @@ func writeSSE(c echo.Context, event string, v any) error {
 	if err != nil {
 		return fmt.Errorf("api.writeSSE: %w", err)
 	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/event-stream; charset=utf-8")
-	h.Set(echo.HeaderCacheControl, "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	c.Response().WriteHeader(http.StatusOK)
-	if _, err := fmt.Fprintf(c.Response(), "event: %s\ndata: %s\n\n", event, b); err != nil {
-		return nil // the client went away; nothing more to send
-	}
-	c.Response().Flush()
+	startSSE(c)
+	_ = writeEvent(c.Response(), event, b) // a failed write: the client went away, nothing more to send
 	return nil
 }
 

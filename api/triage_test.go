@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -24,7 +23,6 @@ import (
 	"github.com/yizhu-health/yizhu/api"
 	"github.com/yizhu-health/yizhu/clinic"
 	"github.com/yizhu-health/yizhu/store"
-	"github.com/yizhu-health/yizhu/store/sqlite"
 )
 
 type triageFixture struct {
@@ -67,41 +65,16 @@ func newTriageFixture(t *testing.T) *triageFixture {
 // sse posts an answer and returns the event name and the decoded turn.
 func (tf *triageFixture) sse(t *testing.T, id, token string, a triage.Answer) (int, string, triage.Turn) {
 	t.Helper()
-	raw, _ := json.Marshal(a)
-	req, err := http.NewRequestWithContext(t.Context(), "POST", tf.ts.URL+"/v1/triage/sessions/"+id+"/messages", bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, "", triage.Turn{}
-	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
-		t.Fatalf("content type %q", ct)
-	}
+	code, events, _ := postEvents(t, tf.ts.URL+"/v1/triage/sessions/"+id+"/messages", token, mustJSON(t, a))
 	var event string
 	var turn triage.Turn
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if v, ok := strings.CutPrefix(line, "event: "); ok {
-			event = v
-		}
-		if v, ok := strings.CutPrefix(line, "data: "); ok {
-			if err := json.Unmarshal([]byte(v), &turn); err != nil {
-				t.Fatalf("data %s: %v", v, err)
-			}
+	for _, ev := range events {
+		event = ev.name
+		if err := json.Unmarshal(ev.data, &turn); err != nil {
+			t.Fatalf("data %s: %v", ev.data, err)
 		}
 	}
-	return resp.StatusCode, event, turn
+	return code, event, turn
 }
 
 func TestTriageSessionOverHTTP(t *testing.T) {
@@ -350,15 +323,7 @@ func benchTriageHTTP(b *testing.B, think time.Duration) {
 
 func benchServer(b *testing.B, eng *triage.Engine) (*api.Tokens, string) {
 	b.Helper()
-	st, err := sqlite.Open(b.Context(), sqlite.Config{Path: filepath.Join(b.TempDir(), "y.db")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	tokens, err := api.NewTokens([]byte(secret), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, tokens := openStore(b), testTokens(b)
 	tri, err := api.NewTriage(api.TriageConfig{Engine: eng, Store: st})
 	if err != nil {
 		b.Fatal(err)
@@ -560,15 +525,7 @@ func TestTriageSummarySurvivesSessionPurge(t *testing.T) {
 	if diff := cmp.Diff(final.Summary, res.Summary); diff != "" {
 		t.Errorf("summary read after the purge differs from the one the session ended with (-want +got):\n%s", diff)
 	}
-	citesSummary := false
-	for _, sec := range res.Note.Sections {
-		for _, st := range sec.Statements {
-			for _, src := range st.Sources {
-				citesSummary = citesSummary || (src.Kind == clinic.SourceData && src.ID == scribe.SummarySourceID)
-			}
-		}
-	}
-	if !citesSummary {
+	if !citesTriageSummary(res.Note) {
 		t.Errorf("no statement cites the triage summary: %+v", res.Note.Sections)
 	}
 
