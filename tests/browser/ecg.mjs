@@ -85,17 +85,18 @@ await run({ width: 1400, height: 900 }, async (page) => {
   const got = await deviceRun;
   check(got.errors.length === 0, "device got errors: " + got.errors.join("; "));
   check(got.beats >= 20 && got.alerts >= 1, `device saw ${got.beats} beats and ${got.alerts} alerts`);
-  const item = "#alerts .alert:not(.is-acked)";
-  await page.waitForSelector(item, { timeout: 10000 });
-  const title = await page.textContent(item + " .title");
+  // Wait for this stream's alert, not for whatever alert the list held.
+  const item = page.locator("#alerts .alert:not(.is-acked)").filter({ has: page.locator(".meta", { hasText: streamID }) }).first();
+  await item.waitFor({ timeout: 10000 });
+  const title = await item.locator(".title").textContent();
   check(/停搏|pause|asystole/i.test(title), "alert title " + title);
-  const meta = await page.textContent(item + " .meta");
+  const meta = await item.locator(".meta").textContent();
   check(meta.includes(streamID), "alert does not name the stream: " + meta);
   await page.screenshot({ path: shotDir + "/ecg-alert.png" });
 
   // Acknowledge it: the item turns grey and the service records who did.
-  const id = await page.getAttribute(item, "data-id");
-  await page.click(item + " .ack");
+  const id = await item.getAttribute("data-id");
+  await page.click(`#alerts .alert[data-id="${id}"] .ack`);
   await page.waitForSelector(`#alerts .alert.is-acked[data-id="${id}"]`, { timeout: 10000 });
   const resp = await fetch(baseURL + "/v1/alerts?subject=" + streamID, { headers: { Authorization: "Bearer " + doctor } });
   const { alerts } = await resp.json();

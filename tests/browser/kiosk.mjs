@@ -4,14 +4,25 @@
 import { baseURL, shotDir, run, check } from "./lib.mjs";
 
 await run({ width: 1080, height: 1920 }, async (page) => {
-  const settle = () => page.waitForFunction(() => document.getElementById("busy").hidden);
+  // submit taps selector, which sends the complaint or an answer, and
+  // waits for that request's answer and for the page to have shown it.
+  const submit = async (selector) => {
+    const answered = page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname.startsWith("/v1/triage/sessions"));
+    await page.click(selector);
+    await answered;
+    await page.waitForFunction(() => document.getElementById("busy").hidden);
+  };
   const active = () => page.evaluate(() => document.querySelector(".screen.active")?.id);
 
+  const kioskToken = page.waitForResponse((r) => new URL(r.url()).pathname === "/v1/auth/kiosk");
   await page.goto(baseURL + "/kiosk.html");
   check(await page.getAttribute("html", "lang") === "zh-CN", "Chinese by default");
   check((await page.textContent("#screen-start h1")).includes("您哪里不舒服"), "Chinese heading");
   // The page fetched an anonymous kiosk token without a keyboard or login.
-  await page.waitForFunction(() => !document.getElementById("error").textContent);
+  const tokenResp = await kioskToken;
+  check(tokenResp.ok(), "kiosk token: " + tokenResp.status());
+  await tokenResp.finished();
+  check(!(await page.textContent("#error")), "error shown after the kiosk token");
 
   // Touch targets: every button on the start screen is at least 96 px tall
   // and symptom buttons at least 120 px; the body text is at least 30 px;
@@ -38,16 +49,14 @@ await run({ width: 1080, height: 1920 }, async (page) => {
   await page.click("[data-sex=F]");
   check((await page.textContent("#age")) === "35", "age keypad");
   await page.screenshot({ path: shotDir + "/kiosk-about.png" });
-  await page.click("#go");
-  await settle();
+  await submit("#go");
   let asked = 0;
   while ((await active()) === "screen-question") {
     asked++;
     check(asked <= 6, "too many questions");
     check((await page.textContent("#qtext")).length > 2, "question text shown");
     if (asked === 1) await page.screenshot({ path: shotDir + "/kiosk-question.png" });
-    await page.click("[data-choice=no]");
-    await settle();
+    await submit("[data-choice=no]");
   }
   check((await active()) === "screen-result", "routine session ends with a result, not " + (await active()));
   const code = await page.getAttribute("#dept", "data-code");
@@ -81,8 +90,7 @@ await run({ width: 1080, height: 1920 }, async (page) => {
   await page.click("#next");
   for (const k of ["6", "2"]) await page.click(`[data-key='${k}']`);
   await page.click("[data-sex=M]");
-  await page.click("#go");
-  await settle();
+  await submit("#go");
   check((await active()) === "screen-escalation", "red flag shows the escalation screen, not " + (await active()));
   const bg = await page.$eval("#screen-escalation", (e) => getComputedStyle(e).backgroundColor);
   check(bg === "rgb(176, 0, 32)", "escalation screen is red: " + bg);
@@ -106,14 +114,12 @@ await run({ width: 1080, height: 1920 }, async (page) => {
   await page.click(".typing summary");
   await page.fill("#text", "😀😀😀");
   await page.click("#next");
-  await page.click("#go");
-  await settle();
+  await submit("#go");
   check((await active()) === "screen-start" && !(await page.isHidden("#rephrase")), "rephrase request shown");
   check((await page.textContent("#rephrase")).includes("抱歉"), "polite rephrase text");
   await page.fill("#text", "");
   await page.click("[data-symptom=headache]");
-  await page.click("#next");
-  await settle();
+  await submit("#next");
   const after = await active();
   check(after === "screen-question" || after === "screen-result", "rephrased session continues: " + after);
 });

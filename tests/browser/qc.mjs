@@ -55,18 +55,27 @@ await run({ width: 1440, height: 1000 }, async (page) => {
   await page.waitForSelector("#results tbody tr");
   check(await page.locator("#results tbody tr").count() >= 3, "three records listed");
 
-  // Filters: grade, department, rule.
+  // Filters: grade, department, rule. The list names the filters of the
+  // answer it shows (data-query); each step waits for its own answer, as
+  // the rows of the one before may already look like the expected result.
+  const listed = (filters) => page.waitForSelector(`#results[data-query="${new URLSearchParams(filters)}"]`, { state: "attached" });
   await page.selectOption("#f-grade", "丙");
-  await page.waitForFunction(() => [...document.querySelectorAll("#results tbody tr td:nth-child(5)")].every((td) => td.textContent.startsWith("丙")));
+  await listed({ grade: "丙" });
+  const grades = await page.locator("#results tbody tr td:nth-child(5)").allTextContents();
+  check(grades.every((g) => g.startsWith("丙")), "grade filter: " + grades.join(","));
   await page.selectOption("#f-grade", "");
   await page.selectOption("#f-dept", "呼吸科");
-  await page.waitForFunction(() => [...document.querySelectorAll("#results tbody tr td:nth-child(3)")].every((td) => td.textContent === "呼吸科"));
+  await listed({ department: "呼吸科" });
+  const depts = await page.locator("#results tbody tr td:nth-child(3)").allTextContents();
+  check(depts.every((d) => d === "呼吸科"), "department filter: " + depts.join(","));
   check(await page.locator("#results tbody tr").count() === 1, "one record in 呼吸科");
   check((await page.textContent("#results tbody tr")).includes("QC-浏览器-1"), "department filter");
   await page.selectOption("#f-dept", "");
-  await page.waitForFunction(() => document.querySelectorAll("#results tbody tr").length >= 3);
+  await listed({});
+  check(await page.locator("#results tbody tr").count() >= 3, "all records listed again");
   await page.selectOption("#f-rule", "ADM-013");
-  await page.waitForFunction(() => document.querySelectorAll("#results tbody tr").length === 1);
+  await listed({ rule: "ADM-013" });
+  check(await page.locator("#results tbody tr").count() === 1, "one record breaks ADM-013");
   check((await page.textContent("#results tbody tr")).includes("QC-浏览器-1"), "rule filter (chief complaint over 20 characters)");
 
   // Open the record: the over-long chief complaint is highlighted in place.
@@ -78,12 +87,16 @@ await run({ width: 1440, height: 1000 }, async (page) => {
   check((await li.textContent()).includes("《规范》第十九条"), "finding cites its source");
 
   // Confirm one defect, reject another: the verdicts show and feed precision.
+  // Each review ends (record and rule table reloaded) with its own message.
+  const said = (text) => page.waitForFunction((t) => document.getElementById("msg").textContent === t, text);
   await li.locator("button.confirm").click();
   await page.waitForFunction(() => document.querySelector("#d-findings li[data-rule=ADM-013] .verdict").textContent === "已确认");
+  await said("已确认缺陷");
   const other = page.locator("#d-findings li:not([data-rule=ADM-013]) button.reject").first();
   const otherRule = await other.evaluate((b) => b.closest("li").dataset.rule);
   await other.click();
   await page.waitForFunction((r) => document.querySelector(`#d-findings li[data-rule="${r}"] .verdict`).textContent === "已驳回", otherRule);
+  await said("已驳回缺陷");
 
   // AI content suggestions: advisory, the score stays.
   const scoreBefore = await page.textContent("#d-score");

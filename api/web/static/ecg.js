@@ -5,9 +5,7 @@
 // set with textContent, never as HTML.
 "use strict";
 
-const TOKEN_KEY = "yizhu.token";
 const WINDOW_S = 10; // seconds of signal on screen
-const $ = (id) => document.getElementById(id);
 const state = { token: "", streams: new Map(), alerts: new Map(), mon: null, al: null };
 const LABEL_COLOUR = { N: "#455a64", V: "#c62828", S: "#d97000", Q: "#9e9e9e" };
 const RHYTHM_ZH = {
@@ -17,18 +15,10 @@ const RHYTHM_ZH = {
   trigeminy: "三联律", unreadable: "信号不可读",
 };
 
-function say(text, bad) {
-  const m = $("msg");
-  m.textContent = text;
-  m.style.color = bad ? "var(--red)" : "";
-}
-
 // api calls the service with the token; it throws an Error carrying the
 // service's bilingual message.
 async function api(method, path, body) {
-  const headers = { Authorization: "Bearer " + state.token };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const resp = await authFetch(state.token, method, path, body);
   const text = await resp.text();
   let json = null;
   try { json = JSON.parse(text); } catch (_) { /* not JSON */ }
@@ -187,6 +177,9 @@ function frame() {
 function renderAlert(a) {
   let li = state.alerts.get(a.id);
   const isNew = !li;
+  // An acknowledgement is never undone: an alert without one comes from a
+  // list fetched before it and must not turn the item back to unacknowledged.
+  if (!isNew && li.classList.contains("is-acked") && !a.acked_by) return;
   if (isNew) {
     li = $("alert-tpl").content.firstElementChild.cloneNode(true);
     li.dataset.id = a.id;
@@ -212,7 +205,7 @@ async function ack(id, li) {
     renderAlert(await api("POST", "/v1/alerts/" + encodeURIComponent(id) + "/ack"));
     say("已确认 " + id);
   } catch (e) {
-    say("确认失败 " + e.message, true);
+    say("确认失败 " + e.message, "error");
   } finally {
     b.disabled = false;
   }
@@ -235,17 +228,25 @@ function listen(path, handlers, onopen) {
   return es;
 }
 
+// connSeq numbers connects: when Connect is pressed again before the
+// alert list of the first has come, only the newest opens event streams
+// (two would draw every sample twice).
+let connSeq = 0;
+
 async function connect() {
   state.token = $("token").value.trim();
   if (!state.token) return;
+  const seq = ++connSeq;
   sessionStorage.setItem(TOKEN_KEY, state.token);
   for (const es of [state.mon, state.al]) if (es) es.close();
+  state.mon = state.al = null;
   try {
     await loadAlerts();
   } catch (e) {
-    say("无法加载危急值 " + e.message, true);
+    if (seq === connSeq) say("无法加载危急值 " + e.message, "error");
     return;
   }
+  if (seq !== connSeq) return;
   say("");
   const mon = {};
   for (const t of ["streams", "started", "samples", "beats", "rhythm", "quality", "alert", "ended"]) mon[t] = onMonitor;

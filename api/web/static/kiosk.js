@@ -63,7 +63,6 @@ const DURATIONS = [
 
 const IDLE_RESET_MS = 120000; // back to the start after two idle minutes
 
-const $ = (id) => document.getElementById(id);
 const st = { lang: "zh", picked: new Set(), duration: "", age: "", sex: "", token: "", session: "", turn: null, asked: 0, rephrase: false };
 
 function t(key) { return I18N[st.lang][key]; }
@@ -144,6 +143,10 @@ function screen(name) {
 }
 
 function busy(on) { $("busy").hidden = !on; }
+
+// visit counts restarts: an answer that comes after the kiosk went back to
+// the start (the idle timer) belongs to the patient before and is dropped.
+let visit = 0;
 
 function showError(msg) {
   const e = $("error");
@@ -230,11 +233,7 @@ async function token() {
 
 // call posts JSON and returns [status, body text]; a 401 gets a new token once.
 async function call(path, body, retried) {
-  const r = await fetch(path, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "Accept": "application/json, text/event-stream", "Authorization": "Bearer " + await token() },
-    body: JSON.stringify(body),
-  });
+  const r = await authFetch(await token(), "POST", path, body, { Accept: "application/json, text/event-stream" });
   if (r.status === 401 && !retried) { st.token = ""; return call(path, body, true); }
   return [r.status, await r.text()];
 }
@@ -264,17 +263,20 @@ function complaintText() {
 }
 
 async function submitComplaint() {
+  const v = visit;
   busy(true);
   try {
     let status, body, turn;
     if (st.rephrase && st.session) {
       [status, body] = await call("/v1/triage/sessions/" + st.session + "/messages", { question_id: "rephrase", text: complaintText() });
+      if (v !== visit) return;
       if (status === 200) turn = sseTurn(body);
     } else {
       const intake = { text: complaintText() };
       if (st.age) intake.age = Number(st.age);
       if (st.sex) intake.sex = st.sex;
       [status, body] = await call("/v1/triage/sessions", intake);
+      if (v !== visit) return;
       if (status === 201) { const s = JSON.parse(body); st.session = s.id; turn = s.turn; }
     }
     if (!turn) { showError(errorText(status, body)); return; }
@@ -283,26 +285,30 @@ async function submitComplaint() {
     if (turn.kind === "question" && turn.question.id !== "rephrase") st.asked++;
     show(turn);
   } catch (e) {
-    showError(t("err_net"));
-  } finally { busy(false); }
+    if (v === visit) showError(t("err_net"));
+  } finally { if (v === visit) busy(false); }
 }
 
 async function answer(choice) {
   const q = st.turn && st.turn.question;
   if (!q) return;
+  const v = visit;
   busy(true);
   try {
     const [status, body] = await call("/v1/triage/sessions/" + st.session + "/messages", { question_id: q.id, choice });
+    if (v !== visit) return;
     if (status !== 200) { showError(errorText(status, body)); return; }
     const turn = sseTurn(body);
     if (turn.kind === "question" && turn.question.id !== "rephrase") st.asked++;
     show(turn);
   } catch (e) {
-    showError(t("err_net"));
-  } finally { busy(false); }
+    if (v === visit) showError(t("err_net"));
+  } finally { if (v === visit) busy(false); }
 }
 
 function restart() {
+  visit++;
+  busy(false);
   Object.assign(st, { picked: new Set(), duration: "", age: "", sex: "", session: "", turn: null, asked: 0, rephrase: false });
   $("text").value = "";
   $("rephrase").hidden = true;

@@ -3,9 +3,6 @@
 // defect (feeds rule precision); AI content suggestions on demand.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
-const TOKEN_KEY = "yizhu.token";
-
 const typeZH = {
   outpatient: "门诊病历", admission: "入院记录", first_course: "首次病程记录", progress: "日常病程记录",
   discharge: "出院记录", operation: "手术记录", rescue: "抢救记录",
@@ -37,16 +34,8 @@ const eventZH = {
 const state = { token: "", lang: "zh", results: [], current: null, rules: [] };
 const en = () => state.lang === "en";
 
-function say(text, kind) {
-  const m = $("msg");
-  m.textContent = text;
-  m.className = kind || "";
-}
-
 async function api(method, path, body) {
-  const headers = { Authorization: "Bearer " + state.token };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const resp = await authFetch(state.token, method, path, body);
   if (resp.ok) return resp.json();
   let j = null;
   try { j = await resp.json(); } catch (_) { /* not JSON */ }
@@ -89,9 +78,10 @@ function relabel() {
   for (const n of document.querySelectorAll("[data-zh]")) n.textContent = en() ? n.dataset.en : n.dataset.zh;
 }
 
-// listSeq numbers list requests so that a slow answer to an older filter
-// never overwrites the answer to the newer one.
-let listSeq = 0;
+// listSeq, rulesSeq and openSeq number the list, rule-table and record
+// requests so that a slow answer to an older request never overwrites the
+// answer to a newer one.
+let listSeq = 0, rulesSeq = 0, openSeq = 0;
 
 async function loadList() {
   const seq = ++listSeq;
@@ -102,6 +92,8 @@ async function loadList() {
   const j = await api("GET", "/v1/qc/results?" + q);
   if (seq !== listSeq) return;
   state.results = j.results;
+  // The filter the list shows, for the page tests to wait on.
+  $("results").dataset.query = String(q);
   const g = j.grades || {};
   $("counts").textContent = (en() ? `${j.total} records · ` : `共 ${j.total} 份 · `) + `甲 ${g["甲"] || 0} · 乙 ${g["乙"] || 0} · 丙 ${g["丙"] || 0}`;
   const tb = $("results").querySelector("tbody");
@@ -122,7 +114,9 @@ async function loadList() {
 }
 
 async function loadRules() {
+  const seq = ++rulesSeq;
   const j = await api("GET", "/v1/qc/rules/stats");
+  if (seq !== rulesSeq) return;
   state.rules = j.rules;
   const sel = $("f-rule");
   const keep = sel.value;
@@ -236,10 +230,13 @@ function renderDetail() {
 }
 
 async function open(id) {
+  const seq = ++openSeq;
   try {
-    state.current = await api("GET", "/v1/qc/results/" + encodeURIComponent(id));
+    const res = await api("GET", "/v1/qc/results/" + encodeURIComponent(id));
+    if (seq !== openSeq) return;
+    state.current = res;
     renderDetail();
-  } catch (e) { say(e.message, "error"); }
+  } catch (e) { if (seq === openSeq) say(e.message, "error"); }
 }
 
 async function review(f, verdict) {

@@ -3,9 +3,6 @@
 // doctor edit statements inline, save (optimistic locking) and sign.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
-const TOKEN_KEY = "yizhu.token";
-
 const stageZH = {
   validate: "校验输入", extract: "提取对话要点", llm: "大模型撰写", fallback: "大模型不可用，改用内置引擎",
   section: "撰写段落", verify: "逐条核对来源", save: "保存草稿", done: "完成",
@@ -20,18 +17,16 @@ const state = {
   token: "", encounter: "", note: null, problems: [], data: [], dirty: false, busy: false,
 };
 
-function say(text, kind) {
-  const m = $("msg");
-  m.textContent = text;
-  m.className = kind || "";
-}
+// viewSeq counts the loads of an encounter or note. Every request that
+// renders notes its value when it starts and renders nothing when a newer
+// load has come since, so a slow answer about an older encounter or note
+// never replaces the one on the page.
+let viewSeq = 0;
 
 // api calls the service with the doctor's token; it throws an Error whose
 // message is the service's Chinese message, with .status and .body.
 async function api(method, path, body) {
-  const headers = { Authorization: "Bearer " + state.token };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const resp = await authFetch(state.token, method, path, body);
   if (resp.ok) {
     const ct = resp.headers.get("Content-Type") || "";
     return ct.includes("json") ? resp.json() : resp.text();
@@ -228,6 +223,7 @@ async function load(ev) {
   const url = new URL(location.href);
   url.searchParams.set("encounter", state.encounter);
   history.replaceState(null, "", url);
+  const seq = ++viewSeq;
   say("加载中…");
   $("reload").hidden = true;
   try {
@@ -235,6 +231,7 @@ async function load(ev) {
       api("GET", "/v1/encounters/" + encodeURIComponent(state.encounter) + "/utterances"),
       api("GET", "/v1/encounters/" + encodeURIComponent(state.encounter) + "/notes"),
     ]);
+    if (seq !== viewSeq) return;
     renderDialogue(us.utterances);
     $("who").textContent = "已登录";
     $("draft").disabled = false;
@@ -242,7 +239,7 @@ async function load(ev) {
     const ns = notes.notes || [];
     const pick = ns.find((n) => n.id === want) || ns[ns.length - 1];
     if (pick) {
-      await openNote(pick);
+      if (!(await openNote(pick, seq))) return;
     } else {
       state.note = null;
       renderData([]);
@@ -250,26 +247,30 @@ async function load(ev) {
     }
     say(pick ? "已打开" + (typeZH[pick.type] || "病历") + "（第 " + pick.version + " 版）" : "已加载对话，可生成草稿", "ok");
   } catch (e) {
-    say(e.message, "error");
+    if (seq === viewSeq) say(e.message, "error");
   }
 }
 
-async function openNote(n) {
-  state.note = n;
-  state.problems = [];
-  let data = [], summary = null;
+// openNote shows note n for the load numbered seq; it returns false, and
+// shows nothing, when a newer load has come meanwhile.
+async function openNote(n, seq) {
+  let data = [], summary = null, problems = [];
   try {
     const info = await api("GET", "/v1/notes/" + encodeURIComponent(n.id) + "/draft");
     data = info.data || [];
     summary = info.summary || null;
-    if (n.version === 1) state.problems = info.problems || [];
+    if (n.version === 1) problems = info.problems || [];
   } catch (e) {
     if (e.status !== 404) throw e;
   }
+  if (seq !== viewSeq) return false;
+  state.note = n;
+  state.problems = problems;
   renderData(data, summary);
   renderNote();
   $("diff").hidden = true;
-  if (n.status === "signed") await showDiff();
+  if (n.status === "signed") await showDiff(seq);
+  return seq === viewSeq;
 }
 
 function progress(p) {
@@ -291,15 +292,13 @@ async function draft() {
   const body = { type: $("type").value };
   if ($("lang").value) body.language = $("lang").value;
   if ($("triage").value.trim()) body.triage_session_id = $("triage").value.trim();
+  const seq = viewSeq;
   state.busy = true;
   $("draft").disabled = true;
   say("正在生成草稿…");
   try {
-    const resp = await fetch("/v1/encounters/" + encodeURIComponent(state.encounter) + "/drafts", {
-      method: "POST",
-      headers: { Authorization: "Bearer " + state.token, "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify(body),
-    });
+    const resp = await authFetch(state.token, "POST", "/v1/encounters/" + encodeURIComponent(state.encounter) + "/drafts", body,
+      { Accept: "text/event-stream" });
     if (!resp.ok) throw await apiError(resp);
     const reader = resp.body.getReader();
     const dec = new TextDecoder();
@@ -318,6 +317,9 @@ async function draft() {
           else if (line.startsWith("data: ")) data += line.slice(6);
         }
         const v = data ? JSON.parse(data) : null;
+        // Another encounter or note loaded meanwhile: this draft is saved
+        // but no longer shown.
+        if (seq !== viewSeq) { if (event === "draft" || event === "error") done = true; continue; }
         if (event === "progress") progress(v);
         else if (event === "error") throw new Error((v && v.error && v.error.message_zh) || "草稿生成失败");
         else if (event === "draft") {
@@ -337,7 +339,7 @@ async function draft() {
     }
     if (!done) throw new Error("连接中断，草稿未完成");
   } catch (e) {
-    say(e.message, "error");
+    if (seq === viewSeq) say(e.message, "error");
   } finally {
     state.busy = false;
     $("draft").disabled = false;
@@ -363,18 +365,20 @@ async function save() {
     say("未保存：请先核实或修改标记的陈述", "error");
     return false;
   }
+  const seq = viewSeq;
   state.busy = true;
   setDirty(state.dirty);
   try {
     const n = await api("PUT", "/v1/notes/" + encodeURIComponent(state.note.id),
       { version: state.note.version, sections: sectionsFromPage() });
+    if (seq !== viewSeq) return false;
     state.note = n;
     state.problems = [];
     renderNote();
     say("已保存为第 " + n.version + " 版", "ok");
     return true;
   } catch (e) {
-    staleOr(e);
+    if (seq === viewSeq) staleOr(e);
     return false;
   } finally {
     state.busy = false;
@@ -387,19 +391,29 @@ function staleOr(e) {
   if (e.status === 409) $("reload").hidden = false;
 }
 
+// sign saves pending edits and signs the note. The button stays disabled
+// from the first click on, so a second click cannot send a second save
+// of the same version (which the service would refuse as stale).
 async function sign() {
   if (!state.note) return;
-  if (state.dirty && !(await save())) return;
+  const seq = viewSeq;
+  $("sign").disabled = true;
+  if (state.dirty && !(await save())) {
+    if (seq === viewSeq) $("sign").disabled = false;
+    return;
+  }
   $("sign").disabled = true;
   try {
     const r = await api("POST", "/v1/notes/" + encodeURIComponent(state.note.id) + "/sign", { version: state.note.version });
+    if (seq !== viewSeq) return;
     const checks = r.checks || {};
     delete r.checks;
     state.note = r;
     renderNote();
     say("签名成功，病历已生效", "ok");
-    if (checks.scribe) renderDiff(checks.scribe); else await showDiff();
+    if (checks.scribe) renderDiff(checks.scribe); else await showDiff(seq);
   } catch (e) {
+    if (seq !== viewSeq) return;
     $("sign").disabled = false;
     staleOr(e);
   }
@@ -407,21 +421,25 @@ async function sign() {
 
 async function reloadNote() {
   if (!state.note) return load();
+  const seq = ++viewSeq;
   try {
     const n = await api("GET", "/v1/notes/" + encodeURIComponent(state.note.id));
-    await openNote(n);
+    if (seq !== viewSeq || !(await openNote(n, seq))) return;
     $("reload").hidden = true;
     say("已加载最新版本（第 " + n.version + " 版），请重新审阅", "ok");
   } catch (e) {
-    say(e.message, "error");
+    if (seq === viewSeq) say(e.message, "error");
   }
 }
 
-async function showDiff() {
+// showDiff shows the note's edit distance unless a newer load than seq
+// has come meanwhile.
+async function showDiff(seq) {
   try {
-    renderDiff(await api("GET", "/v1/notes/" + encodeURIComponent(state.note.id) + "/diff"));
+    const d = await api("GET", "/v1/notes/" + encodeURIComponent(state.note.id) + "/diff");
+    if (seq === viewSeq) renderDiff(d);
   } catch (e) {
-    if (e.status !== 404) say(e.message, "error");
+    if (e.status !== 404 && seq === viewSeq) say(e.message, "error");
   }
 }
 
@@ -445,15 +463,16 @@ function renderDiff(d) {
 }
 
 async function exportNote(kind) {
-  if (!state.note) return;
-  const path = "/v1/notes/" + encodeURIComponent(state.note.id) + (kind === "fhir" ? "/fhir" : "/export?format=md");
+  const n = state.note; // the file is named after the note asked for
+  if (!n) return;
+  const path = "/v1/notes/" + encodeURIComponent(n.id) + (kind === "fhir" ? "/fhir" : "/export?format=md");
   try {
-    const resp = await fetch(path, { headers: { Authorization: "Bearer " + state.token } });
+    const resp = await authFetch(state.token, "GET", path);
     if (!resp.ok) throw await apiError(resp);
     const blob = await resp.blob();
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
-    a.download = "note-" + state.note.id + "-v" + state.note.version + (kind === "fhir" ? ".fhir.json" : ".md");
+    a.download = "note-" + n.id + "-v" + n.version + (kind === "fhir" ? ".fhir.json" : ".md");
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 10000);
   } catch (e) {
