@@ -294,6 +294,15 @@ func NewDetector(cfg DetectorConfig) (*Detector, error) {
 // section holds the coefficients of one biquad (see dsp.Biquad).
 type section struct{ b0, b1, b2, a1, a2 float64 }
 
+// step runs one sample x through the section in transposed direct form II
+// with state (z1, z2) and returns the output and the new state. It is
+// small enough to be inlined into the per-block loops, where the
+// coefficients stay in registers.
+func (c *section) step(x, z1, z2 float64) (y, n1, n2 float64) {
+	y = c.b0*x + z1
+	return y, c.b1*x - c.a1*y + z2, c.b2*x - c.a2*y
+}
+
 // Indices of the sections in Detector.coef.
 const (
 	secHP = iota
@@ -399,15 +408,10 @@ func (d *Detector) frontEnd(src, raw, xb []float32) {
 		last = x
 		raw[i] = x
 		v := float64(x)
-		y0 := h.b0*v + hz1
-		hz1 = h.b1*v - h.a1*y0 + hz2
-		hz2 = h.b2*v - h.a2*y0
-		y1 := nt.b0*y0 + nz1
-		nz1 = nt.b1*y0 - nt.a1*y1 + nz2
-		nz2 = nt.b2*y0 - nt.a2*y1
-		y2 := lp.b0*y1 + lz1
-		lz1 = lp.b1*y1 - lp.a1*y2 + lz2
-		lz2 = lp.b2*y1 - lp.a2*y2
+		var y0, y1, y2 float64
+		y0, hz1, hz2 = h.step(v, hz1, hz2)
+		y1, nz1, nz2 = nt.step(y0, nz1, nz2)
+		y2, lz1, lz2 = lp.step(y1, lz1, lz2)
 		h := y1 - y2
 		hf += h * h
 		xb[i] = float32(y2)
@@ -444,12 +448,9 @@ func (d *Detector) measure(raw, xm []float32) {
 		v := float64(x)
 		y0 := h.b0*v + hz1
 		hz1 = h.b1*v - h.a1*y0
-		y1 := nt.b0*y0 + nz1
-		nz1 = nt.b1*y0 - nt.a1*y1 + nz2
-		nz2 = nt.b2*y0 - nt.a2*y1
-		y2 := lp.b0*y1 + lz1
-		lz1 = lp.b1*y1 - lp.a1*y2 + lz2
-		lz2 = lp.b2*y1 - lp.a2*y2
+		var y1, y2 float64
+		y1, nz1, nz2 = nt.step(y0, nz1, nz2)
+		y2, lz1, lz2 = lp.step(y1, lz1, lz2)
 		xm[i] = float32(y2)
 	}
 	d.mhp.SetState(hz1, 0)
@@ -470,12 +471,9 @@ func (d *Detector) feature(xb, f []float32) {
 	win, wi, sum, inv := d.mwiWin, d.mwiI, d.mwiSum, d.mwiInv
 	for i, v := range xb {
 		u := float64(v)
-		y := p.b0*u + pz1
-		pz1 = p.b1*u - p.a1*y + pz2
-		pz2 = p.b2*u - p.a2*y
-		w := q.b0*y + qz1
-		qz1 = q.b1*y - q.a1*w + qz2
-		qz2 = q.b2*y - q.a2*w
+		var y, w float64
+		y, pz1, pz2 = p.step(u, pz1, pz2)
+		w, qz1, qz2 = q.step(y, qz1, qz2)
 		b := float32(w)
 		s := scale * (b + 2*x1 - 2*x3 - x4)
 		x4, x3, x2, x1 = x3, x2, x1, b
