@@ -49,6 +49,12 @@ func TestRelaySSE(t *testing.T) {
 					if len(got) == tc.failAt {
 						return errors.New("client gone")
 					}
+					if len(got) > len(tc.want)+1 {
+						// A relay that misses its way out would send
+						// forever; stop it so the test fails, not hangs.
+						t.Errorf("sends beyond the expected ones: %v", got)
+						return errors.New("too many sends")
+					}
 					return nil
 				}
 				ctx, leave := context.WithCancel(t.Context())
