@@ -40,6 +40,12 @@ const (
 	// at AtrialRateBPM, every second one conducted after a fixed PR of
 	// 170 ms (RateBPM is ignored).
 	AVBlock2to1 Kind = "av_block_2to1"
+	// AVBlockVariable is second-degree AV block with variable 2:1 and
+	// 3:1 conduction (chosen at random, equally often): P waves at
+	// AtrialRateBPM, the conducted ones after a fixed PR of 170 ms, so
+	// that the RR intervals take two values, two and three P–P cycles,
+	// in an irregular order (group beating; RateBPM is ignored).
+	AVBlockVariable Kind = "av_block_variable"
 )
 
 // Segment is a stretch of one rhythm.
@@ -340,20 +346,25 @@ func Generate(cfg Config) ([][]float32, Truth) {
 				}
 			}
 		case Asystole:
-		case AVBlock3, AVBlock2to1:
+		case AVBlock3, AVBlock2to1, AVBlockVariable:
 			atrial := seg.AtrialRateBPM
 			if atrial <= 0 {
 				atrial = 80
 			}
 			pp := 60 / atrial
 			pWave := []wave{{0, 0.15 * pScale, 0.022}}
-			i := 0
+			i, next := 0, 0 // next: index of the next conducted P wave
 			for tp := start + 0.1; tp < end; tp += pp {
 				if rs := int64(math.Round(tp * fs)); rs >= 0 && rs < int64(n) {
 					addWaves(tp, pWave, 0)
 				}
-				if seg.Kind == AVBlock2to1 && i%2 == 0 {
+				switch {
+				case seg.Kind == AVBlock2to1 && i%2 == 0:
 					add(tp+0.17, normalBeatQT(2*pp, false, qt), false, 1, "N")
+				case seg.Kind == AVBlockVariable && i == next:
+					ratio := 2 + rng.IntN(2)
+					add(tp+0.17, normalBeatQT(float64(ratio)*pp, false, qt), false, 1, "N")
+					next += ratio
 				}
 				i++
 			}
