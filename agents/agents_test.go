@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -96,7 +97,8 @@ type setup struct {
 }
 
 // newSetup wires the real langchaingo client (through agents/provider) to
-// a scripted server.
+// a scripted server (one on a loopback socket, or in memory with
+// llmtest.InMemory).
 func newSetup(t *testing.T, kind string, timeout time.Duration, opts ...llmtest.Option) setup {
 	t.Helper()
 	srv := llmtest.NewServer(t, opts...)
@@ -104,7 +106,7 @@ func newSetup(t *testing.T, kind string, timeout time.Duration, opts ...llmtest.
 	if kind == provider.KindOllama {
 		base = srv.URL()
 	}
-	m, err := provider.NewModel(provider.Config{Kind: kind, BaseURL: base, Model: "qwen-test"})
+	m, err := provider.NewModel(provider.Config{Kind: kind, BaseURL: base, Model: "qwen-test", HTTPClient: srv.HTTPClient()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,24 +319,37 @@ func TestDecodeUnavailable(t *testing.T) {
 		{name: "401", kind: "openai", reply: llmtest.Error(401, "bad key"), wantReason: agents.ReasonRejected},
 		{name: "malformed body", kind: "openai", reply: llmtest.Malformed(), wantReason: agents.ReasonModelError},
 	}
+	check := func(t *testing.T, name, kind string, reply llmtest.Reply, wantReason string, serverOpts ...llmtest.Option) {
+		s := newSetup(t, kind, timeoutFor(wantReason), append(serverOpts, llmtest.WithReplies(reply))...)
+		var opts []agents.Option
+		if strings.Contains(name, "stream") {
+			opts = append(opts, agents.WithStream(func(context.Context, []byte) error { return nil }))
+		}
+		_, meta, err := agents.Decode[reco](t.Context(), s.r, "reco", map[string]any{"complaint": "x"}, opts...)
+		if !errors.Is(err, agents.ErrModelUnavailable) || errors.Is(err, agents.ErrModelOutput) {
+			t.Fatalf("err = %v, want ErrModelUnavailable only", err)
+		}
+		if got := agents.Reason(err); got != wantReason {
+			t.Errorf("reason = %q, want %q (err %v)", got, wantReason, err)
+		}
+		if meta.Attempts != 1 || len(s.srv.Requests()) != 1 {
+			t.Errorf("attempts %d, requests %d: an unavailable model must not be asked to repair",
+				meta.Attempts, len(s.srv.Requests()))
+		}
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newSetup(t, tc.kind, timeoutFor(tc.wantReason), llmtest.WithReplies(tc.reply))
-			var opts []agents.Option
-			if strings.Contains(tc.name, "stream") {
-				opts = append(opts, agents.WithStream(func(context.Context, []byte) error { return nil }))
+			if tc.wantReason != agents.ReasonTimeout {
+				check(t, tc.name, tc.kind, tc.reply, tc.wantReason)
+				return
 			}
-			_, meta, err := agents.Decode[reco](t.Context(), s.r, "reco", map[string]any{"complaint": "x"}, opts...)
-			if !errors.Is(err, agents.ErrModelUnavailable) || errors.Is(err, agents.ErrModelOutput) {
-				t.Fatalf("err = %v, want ErrModelUnavailable only", err)
-			}
-			if got := agents.Reason(err); got != tc.wantReason {
-				t.Errorf("reason = %q, want %q (err %v)", got, tc.wantReason, err)
-			}
-			if meta.Attempts != 1 || len(s.srv.Requests()) != 1 {
-				t.Errorf("attempts %d, requests %d: an unavailable model must not be asked to repair",
-					meta.Attempts, len(s.srv.Requests()))
-			}
+			// The short deadline runs on the fake clock of a synctest
+			// bubble, against an in-memory server: on a real clock a
+			// loaded machine could let it pass before the request reaches
+			// the server, and the request count would be 0.
+			synctest.Test(t, func(t *testing.T) {
+				check(t, tc.name, tc.kind, tc.reply, tc.wantReason, llmtest.InMemory())
+			})
 		})
 	}
 }

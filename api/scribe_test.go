@@ -661,7 +661,7 @@ func TestScribeDraftFlagsTheLLMFallback(t *testing.T) {
 	srv := llmtest.NewServer(t, llmtest.WithHandler(func(llmtest.Request) llmtest.Reply {
 		return llmtest.Error(http.StatusServiceUnavailable, "overloaded")
 	}))
-	runner, err := agents.New(agents.Config{Model: srv.Model(t), ModelName: "test-model", Timeout: 10 * time.Second})
+	runner, err := agents.New(agents.Config{Model: srv.Model(t), ModelName: "test-model", Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

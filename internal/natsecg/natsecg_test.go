@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -58,32 +56,42 @@ func natsURL(t *testing.T) string {
 
 func startServer(t *testing.T, bin string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", filepath.Join(dir, "js"))
+	// Port -1: the server takes a free port itself and writes it to a
+	// ports file in dir, so that no other process can take the port in
+	// between, as it could one found free here and handed on.
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", "-1", "-js", "-sd", filepath.Join(dir, "js"), "--ports_file_dir", dir)
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		cmd.Wait()
+		<-exited
 	})
-	u := "nats://127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
-		nc, err := nats.Connect(u, nats.Timeout(time.Second))
+		select {
+		case <-exited:
+			t.Fatalf("nats-server exited at start: %v", waitErr)
+		default:
+		}
+		u, err := serverURL(dir)
 		if err == nil {
-			js, _ := jetstream.New(nc)
-			_, err = js.AccountInfo(t.Context())
-			nc.Close()
-			if err == nil {
-				return u
+			var nc *nats.Conn
+			if nc, err = nats.Connect(u, nats.Timeout(10*time.Second)); err == nil {
+				js, _ := jetstream.New(nc)
+				_, err = js.AccountInfo(t.Context())
+				nc.Close()
+				if err == nil {
+					return u
+				}
 			}
 		}
 		if time.Now().After(deadline) {
@@ -92,6 +100,41 @@ func startServer(t *testing.T, bin string) string {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// serverURL returns the client URL from the ports file that nats-server
+// writes into dir once it listens.
+func serverURL(dir string) (string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.ports"))
+	if err != nil || len(files) != 1 {
+		return "", fmt.Errorf("ports files in %s: %q (%v)", dir, files, err)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		return "", err
+	}
+	var ports struct {
+		Nats []string `json:"nats"`
+	}
+	if err := json.Unmarshal(b, &ports); err != nil || len(ports.Nats) == 0 {
+		return "", fmt.Errorf("ports file %s: %q (%v)", files[0], b, err)
+	}
+	return ports.Nats[0], nil
+}
+
+// ackWait is the replicas' AckWait, the delay before a message that was
+// not acknowledged is redelivered (a crashed replica's, in the crash test).
+// Half of it bounds one Handler call, and it runs from the delivery, time
+// spent queued in the replica included: a shorter one lets a loaded machine
+// redeliver (or time out and retry) a message that is being handled, which
+// the tests that count deliveries would take for a fault.
+const ackWait = 10 * time.Second
+
+// maxDeliver is the replicas' MaxDeliver. A message that waits for an
+// earlier one is redelivered every RetryDelay (20 ms here), each time
+// counted, and one published after a replica crashed waits for the
+// crashed replica's messages for all of ackWait: the default 200
+// deliveries could run out first, and the message be dropped.
+const maxDeliver = 100_000
 
 // replica is one service instance: its own ECG analysers and NATS
 // connection, sharing the store (the database) with the others.
@@ -131,7 +174,7 @@ func (e *env) start(t *testing.T, name string, wrap func(r *replica, h natsecg.H
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := natsecg.Connect(e.url, name, 5*time.Second)
+	nc, err := natsecg.Connect(e.url, name, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,8 +186,8 @@ func (e *env) start(t *testing.T, name string, wrap func(r *replica, h natsecg.H
 	if wrap != nil {
 		h = wrap(r, h)
 	}
-	r.cons, err = natsecg.Start(t.Context(), natsecg.Config{Conn: nc, Handler: h, AckWait: time.Second,
-		RetryDelay: 20 * time.Millisecond, Workers: 3})
+	r.cons, err = natsecg.Start(t.Context(), natsecg.Config{Conn: nc, Handler: h, AckWait: ackWait,
+		RetryDelay: 20 * time.Millisecond, Workers: 3, MaxDeliver: maxDeliver})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +196,39 @@ func (e *env) start(t *testing.T, name string, wrap func(r *replica, h natsecg.H
 		nc.Close()
 	})
 	return r
+}
+
+// waitPulling waits until n pull requests wait on the replicas' shared
+// consumer. A replica asks for messages in the background after Start, so
+// without this a publish right after Start could all go to the replicas
+// that asked first.
+func (e *env) waitPulling(t *testing.T, n int) {
+	t.Helper()
+	nc, err := nats.Connect(e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	cons, err := js.Consumer(t.Context(), natsecg.DefaultStream, natsecg.DefaultDurable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		waiting := 0
+		info, err := cons.Info(t.Context())
+		if err == nil {
+			waiting = info.NumWaiting
+		}
+		if waiting >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d pull requests wait on the consumer, want %d (%v)", waiting, n, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // publish sends stream id: start, 1 s chunks, end.
@@ -232,7 +308,9 @@ func sinus(s float64) ecgsynth.Segment {
 func TestReplicasShareStreams(t *testing.T) {
 	e := newEnv(t)
 	a := e.start(t, "replica-a", nil)
+	e.waitPulling(t, 1)
 	b := e.start(t, "replica-b", nil)
+	e.waitPulling(t, 2)
 	type stream struct {
 		id     string
 		truth  ecgsynth.Truth
@@ -315,7 +393,7 @@ func TestCrashBeforeAckIsRedelivered(t *testing.T) {
 			// Everything goes to a until it dies.
 			leads, truth := synth(9, sinus(12))
 			n := e.publish(t, "crash-1", leads, 250)
-			deadline := time.Now().Add(20 * time.Second)
+			deadline := time.Now().Add(time.Minute)
 			for !crashed.Load() {
 				if time.Now().After(deadline) {
 					t.Fatal("replica a never got the chunk")

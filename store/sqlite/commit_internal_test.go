@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/yizhu-health/yizhu/clinic"
@@ -52,17 +53,18 @@ func holdBatch(t *testing.T, db *DB, id string, release <-chan struct{}) <-chan 
 	return res
 }
 
-// waitQueued waits until n transactions wait for the committer. The short
-// sleep after it lets the last of them park on the queue.
+// waitQueued waits until n transactions wait for the committer, each
+// parked on its queue, so that the committer takes them all into the
+// batch after the held one. It must run in a synctest bubble: once every
+// other goroutine there is durably blocked, a transaction that counted
+// itself as waiting has reached the send on the queue (it blocks nowhere
+// before it), which the counter alone does not tell.
 func waitQueued(t *testing.T, db *DB, n int64) {
 	t.Helper()
-	for db.cm.waiting.Load() < n {
-		if t.Context().Err() != nil {
-			t.Fatalf("only %d of %d transactions queued", db.cm.waiting.Load(), n)
-		}
-		time.Sleep(time.Millisecond)
+	synctest.Wait()
+	if got := db.cm.waiting.Load(); got != n {
+		t.Fatalf("%d transactions queued, want %d", got, n)
 	}
-	time.Sleep(20 * time.Millisecond)
 }
 
 func hasRecord(t *testing.T, db *DB, id string) bool {
@@ -78,7 +80,11 @@ func vec4(x float32) []float32 { return []float32{x, 1 - x, 0, 0} }
 
 // Members of one batch that fail — by an error, a panic or a context that
 // ends halfway — leave nothing behind, and the members beside them commit.
-func TestGroupCommitIsolatesMembers(t *testing.T) {
+func TestGroupCommitIsolatesMembers(t *testing.T) { synctest.Test(t, testGroupCommitIsolatesMembers) }
+
+// testGroupCommitIsolatesMembers is TestGroupCommitIsolatesMembers, run in a synctest
+// bubble for waitQueued.
+func testGroupCommitIsolatesMembers(t *testing.T) {
 	db := openInternal(t, Config{})
 	release := make(chan struct{})
 	held := holdBatch(t, db, "held", release)
@@ -227,7 +233,11 @@ func TestGroupCommitIsolatesMembers(t *testing.T) {
 // When SQLite rolls the shared transaction back under a member (as it does
 // after a full disk or an I/O error), every member of the batch fails —
 // none is told its writes were saved — and the next batch works.
-func TestGroupCommitLostBatch(t *testing.T) {
+func TestGroupCommitLostBatch(t *testing.T) { synctest.Test(t, testGroupCommitLostBatch) }
+
+// testGroupCommitLostBatch is TestGroupCommitLostBatch, run in a synctest
+// bubble for waitQueued.
+func testGroupCommitLostBatch(t *testing.T) {
 	db := openInternal(t, Config{})
 	release := make(chan struct{})
 	held := holdBatch(t, db, "held", release)
@@ -270,7 +280,11 @@ func TestGroupCommitLostBatch(t *testing.T) {
 
 // Closing the database while transactions wait for the writer fails them
 // as unavailable instead of leaving them blocked.
-func TestCloseWithQueuedWrites(t *testing.T) {
+func TestCloseWithQueuedWrites(t *testing.T) { synctest.Test(t, testCloseWithQueuedWrites) }
+
+// testCloseWithQueuedWrites is TestCloseWithQueuedWrites, run in a synctest
+// bubble for waitQueued.
+func testCloseWithQueuedWrites(t *testing.T) {
 	db := openInternal(t, Config{})
 	release := make(chan struct{})
 	held := holdBatch(t, db, "held", release)
