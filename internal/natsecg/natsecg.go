@@ -10,6 +10,8 @@
 // on. Messages of one stream are handled in order within a replica (one
 // worker per stream, chosen by hashing the ID); across replicas the
 // handler's saved state decides (an early chunk is retried later).
+// Deliveries are not counted against a message: one lives until it is
+// handled, dropped as invalid, or older than the stream's MaxAge.
 //
 // The message format is the ECG feature's stream message (JSON or the
 // binary chunk form, see api.StreamMessage).
@@ -76,7 +78,13 @@ type Config struct {
 	// Handler call (default AckWait/2).
 	AckWait       time.Duration
 	HandleTimeout time.Duration
-	// MaxDeliver bounds the deliveries of one message (default 200).
+	// MaxDeliver bounds the deliveries of one message; 0 (the default)
+	// leaves them unbounded, so that a message lives until it is handled,
+	// dropped as invalid, or older than MaxAge. A bound counts every
+	// redelivery of a message that waits for an earlier one (one every
+	// RetryDelay), so while an earlier message keeps failing — the
+	// database down for a minute — the later ones would run out and be
+	// lost although nothing is wrong with them.
 	MaxDeliver int
 	// Workers is the number of concurrent handlers per replica (default 4).
 	Workers int
@@ -123,7 +131,7 @@ func Start(ctx context.Context, cfg Config) (*Consumer, error) {
 		cfg.HandleTimeout = cfg.AckWait / 2
 	}
 	if cfg.MaxDeliver <= 0 {
-		cfg.MaxDeliver = 200
+		cfg.MaxDeliver = -1 // JetStream: unbounded
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4

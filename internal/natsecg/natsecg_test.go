@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/yizhu-health/yizhu/api"
+	"github.com/yizhu-health/yizhu/clinic"
 	"github.com/yizhu-health/yizhu/inference/ecg/ecgsynth"
 	"github.com/yizhu-health/yizhu/internal/natsecg"
 	"github.com/yizhu-health/yizhu/store"
@@ -427,5 +428,69 @@ func TestCrashBeforeAckIsRedelivered(t *testing.T) {
 				t.Error("replica b handled nothing")
 			}
 		})
+	}
+}
+
+// TestWaitingMessageIsNotDropped: while the first message of a stream
+// keeps failing (a dependency down), the next one waits, redelivered every
+// RetryDelay. However many deliveries that takes, it must be handled once
+// the first one succeeds; a delivery bound would have dropped it.
+func TestWaitingMessageIsNotDropped(t *testing.T) {
+	u := natsURL(t)
+	nc, err := natsecg.Connect(u, "waiting", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	const atLeast = 400 // waits of the second message: beyond JetStream's usual bounds
+	var waits atomic.Int64
+	var firstDone atomic.Bool
+	done := make(chan string, 2)
+	h := natsecg.HandlerFunc(func(ctx context.Context, id string, data []byte) error {
+		switch string(data) {
+		case "1":
+			if waits.Load() < atLeast {
+				return errors.New("database unavailable")
+			}
+			firstDone.Store(true)
+		case "2":
+			if !firstDone.Load() {
+				waits.Add(1)
+				return clinic.NewError(clinic.CodeConflict, "", "waits for message 1", "等待消息 1")
+			}
+		default:
+			return clinic.NewError(clinic.CodeInvalid, "", "unexpected message", "意外的消息")
+		}
+		done <- string(data)
+		return nil
+	})
+	cons, err := natsecg.Start(t.Context(), natsecg.Config{Conn: nc, Handler: h, Stream: "WAITING", Subject: "waiting.chunks",
+		Durable: "waiting", RetryDelay: time.Millisecond, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cons.Close() })
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"1", "2"} {
+		if _, err := js.Publish(t.Context(), "waiting.chunks.s1", []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	timeout := time.After(2 * time.Minute)
+	for _, want := range []string{"1", "2"} {
+		select {
+		case got := <-done:
+			if got != want {
+				t.Fatalf("handled %q, want %q first", got, want)
+			}
+		case <-timeout:
+			t.Fatalf("message %s not handled (the second waited %d times)", want, waits.Load())
+		}
+	}
+	if n := waits.Load(); n < atLeast {
+		t.Fatalf("the second message waited %d times, want at least %d", n, atLeast)
 	}
 }
