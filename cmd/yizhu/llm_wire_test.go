@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/yizhu-health/yizhu/agents/llmtest"
 )
@@ -61,7 +62,14 @@ func TestServeWithOpenAICompatibleLLM(t *testing.T) {
 				"YIZHU_LLM": "openai", "YIZHU_LLM_BASE_URL": srv.OpenAIBaseURL(), "YIZHU_LLM_MODEL": "qwen-test",
 				"YIZHU_EMBEDDER": "openai", "YIZHU_EMBED_MODEL": "embed-test", "YIZHU_EMBED_DIM": "64",
 			})
+			// A probe can time out on a loaded machine (readyz gives its
+			// checks 3 s); a service that is ready says so on a later
+			// probe, so ask again for a while before failing.
 			code, r := readyz(t, base)
+			for deadline := time.Now().Add(time.Minute); r.Status != tc.wantStatus && time.Now().Before(deadline); {
+				time.Sleep(200 * time.Millisecond)
+				code, r = readyz(t, base)
+			}
 			if code != http.StatusOK || r.Status != tc.wantStatus {
 				t.Fatalf("readyz = %d %q, want 200 %q: %+v", code, r.Status, tc.wantStatus, r.Checks)
 			}
