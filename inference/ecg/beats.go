@@ -239,11 +239,48 @@ func (s *Stream) label(r int64, width, corr float32, ok bool) Label {
 	if !s.rh.irregular && s.hist.n >= 4 {
 		prev, _, _ := s.hist.at(0)
 		rr := float32(r - prev)
-		if mean := s.meanNormalRR(); mean > 0 && rr < prematureRatio*mean {
+		if ref := s.prevailingRR(); ref > 0 && rr < prematureRatio*ref {
 			return LabelSupraventricular
 		}
 	}
 	return LabelNormal
+}
+
+// prevailingRR returns the RR interval (samples) of the rhythm around the
+// newest beats: the median of the last (up to eight) intervals between
+// consecutive beats neither of which is ventricular, or 0 with fewer than
+// four. Supraventricular beats count, so that a run of beats that all come
+// "early" against an older rate (the sinus rate settling higher, or beats
+// after a pause) becomes the rate they are measured against after a few
+// beats instead of being called premature for good; the median keeps a
+// pause, or the short and long intervals around single premature beats,
+// from moving it. (Prematurity against the local average RR is how beat
+// classifiers commonly read it, e.g. de Chazal et al., IEEE TBME 2004.)
+func (s *Stream) prevailingRR() float32 {
+	var rr [8]float32
+	k := 0
+	for i := 0; i+1 < s.hist.n && k < len(rr); i++ {
+		a, la, _ := s.hist.at(i)
+		b, lb, _ := s.hist.at(i + 1)
+		if la == LabelVentricular || lb == LabelVentricular {
+			continue
+		}
+		v := float32(a - b)
+		j := k
+		for j > 0 && rr[j-1] > v {
+			rr[j] = rr[j-1]
+			j--
+		}
+		rr[j] = v
+		k++
+	}
+	if k < 4 {
+		return 0
+	}
+	if k%2 == 1 {
+		return rr[k/2]
+	}
+	return (rr[k/2-1] + rr[k/2]) / 2
 }
 
 // meanNormalRR returns the mean RR (samples) between consecutive normal

@@ -163,7 +163,7 @@ func (s *Stream) onBeat(dst []Event, b Beat, width float32) []Event {
 		rh.vRun = 0
 	}
 	hr := s.recentHR(8)
-	typ := s.classify(hr)
+	typ := s.classify(s.rhythmRate(hr))
 	dst = s.setRhythm(dst, typ, b.Sample)
 
 	// Sustained VT.
@@ -243,6 +243,21 @@ func (s *Stream) recentHR(k int) float64 {
 		return 0
 	}
 	return 60 * s.fs * float64(k) / float64(a-b)
+}
+
+// rhythmRate is the rate the rhythm is named by: that of the prevailing
+// RR (see prevailingRR), so that one pause, reported as its own episode
+// and alert, does not name the sinus beats after it a bradycardia; hr (the
+// mean rate of the last beats, which the rate alerts read, pauses
+// included) when there are too few intervals.
+func (s *Stream) rhythmRate(hr float64) float64 {
+	if hr == 0 {
+		return 0
+	}
+	if rr := s.prevailingRR(); rr > 0 {
+		return 60 * s.fs / float64(rr)
+	}
+	return hr
 }
 
 // runRate returns the rate of the current ventricular run or rhythm.
