@@ -36,63 +36,85 @@ func (c BeatCounts) Add(d BeatCounts) BeatCounts {
 	return BeatCounts{TP: c.TP + d.TP, FN: c.FN + d.FN, FP: c.FP + d.FP}
 }
 
+// BeatPair is a matched pair: indices into the reference and detection
+// slices given to MatchBeatPairs.
+type BeatPair struct{ Ref, Det int }
+
 // MatchBeats matches detections to reference beats one to one, as EC57's
-// beat-by-beat comparison does: each reference beat is matched to at most
-// one detection and vice versa, and only pairs at most window apart
-// (inclusive) are eligible. Among eligible pairs the closest are matched
-// first (ties: earlier reference beat, then earlier detection), which is
-// deterministic and never matches a detection that a closer beat claims.
+// beat-by-beat comparison does (see MatchBeatPairs), and counts the
+// outcome.
+func MatchBeats(ref, det []int64, sampleRateHz float64, window time.Duration) (BeatCounts, error) {
+	pairs, err := MatchBeatPairs(ref, det, sampleRateHz, window)
+	if err != nil {
+		return BeatCounts{}, fmt.Errorf("metrics.MatchBeats: %w", err)
+	}
+	tp := len(pairs)
+	return BeatCounts{TP: tp, FN: len(ref) - tp, FP: len(det) - tp}, nil
+}
+
+// MatchBeatPairs matches detections to reference beats one to one, as
+// EC57's beat-by-beat comparison does: each reference beat is matched to
+// at most one detection and vice versa, and only pairs at most window
+// apart (inclusive, the window rounded down to whole samples) are
+// eligible. Among eligible pairs the closest are matched first (ties:
+// earlier reference beat, then earlier detection), which is deterministic
+// and never matches a detection that a closer beat claims.
 //
 // ref and det are sample indices at sampleRateHz; they need not be sorted
-// and are not modified. It returns an error for a non-positive sample rate
-// or window.
-func MatchBeats(ref, det []int64, sampleRateHz float64, window time.Duration) (BeatCounts, error) {
+// and are not modified; the pairs index them. It returns an error for a
+// non-positive sample rate or window.
+func MatchBeatPairs(ref, det []int64, sampleRateHz float64, window time.Duration) ([]BeatPair, error) {
 	if !(sampleRateHz > 0) || math.IsInf(sampleRateHz, 0) {
-		return BeatCounts{}, fmt.Errorf("metrics.MatchBeats: sample rate %v Hz, want > 0", sampleRateHz)
+		return nil, fmt.Errorf("sample rate %v Hz, want > 0", sampleRateHz)
 	}
 	if window <= 0 {
-		return BeatCounts{}, fmt.Errorf("metrics.MatchBeats: window %v, want > 0", window)
+		return nil, fmt.Errorf("window %v, want > 0", window)
 	}
 	// The window in samples, rounded down with a tolerance so that e.g.
 	// 150 ms at 360 Hz gives exactly 54 samples.
 	w := int64(math.Floor(window.Seconds()*sampleRateHz + 1e-9))
-	r := slices.Clone(ref)
-	d := slices.Clone(det)
-	slices.Sort(r)
-	slices.Sort(d)
-
-	type pair struct {
-		dist int64
-		i, j int
+	order := func(x []int64) []int {
+		idx := make([]int, len(x))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(x[a], x[b]) })
+		return idx
 	}
-	var pairs []pair
+	ri, di := order(ref), order(det)
+	type cand struct {
+		dist int64
+		i, j int // positions in ri, di
+	}
+	var cands []cand
 	lo := 0
-	for i, rv := range r {
-		for lo < len(d) && d[lo] < rv-w {
+	for i, rk := range ri {
+		rv := ref[rk]
+		for lo < len(di) && det[di[lo]] < rv-w {
 			lo++
 		}
-		for j := lo; j < len(d) && d[j] <= rv+w; j++ {
-			dist := d[j] - rv
-			if dist < 0 {
-				dist = -dist
+		for j := lo; j < len(di) && det[di[j]] <= rv+w; j++ {
+			d := det[di[j]] - rv
+			if d < 0 {
+				d = -d
 			}
-			pairs = append(pairs, pair{dist, i, j})
+			cands = append(cands, cand{d, i, j})
 		}
 	}
-	slices.SortFunc(pairs, func(a, b pair) int {
+	slices.SortFunc(cands, func(a, b cand) int {
 		return cmp.Or(cmp.Compare(a.dist, b.dist), cmp.Compare(a.i, b.i), cmp.Compare(a.j, b.j))
 	})
-	usedR := make([]bool, len(r))
-	usedD := make([]bool, len(d))
-	var tp int
-	for _, p := range pairs {
-		if usedR[p.i] || usedD[p.j] {
+	usedR := make([]bool, len(ri))
+	usedD := make([]bool, len(di))
+	var out []BeatPair
+	for _, c := range cands {
+		if usedR[c.i] || usedD[c.j] {
 			continue
 		}
-		usedR[p.i], usedD[p.j] = true, true
-		tp++
+		usedR[c.i], usedD[c.j] = true, true
+		out = append(out, BeatPair{Ref: ri[c.i], Det: di[c.j]})
 	}
-	return BeatCounts{TP: tp, FN: len(r) - tp, FP: len(d) - tp}, nil
+	return out, nil
 }
 
 // RecordBeats is one record's beat-matching outcome.

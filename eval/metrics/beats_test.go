@@ -1,6 +1,8 @@
 package metrics_test
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -110,5 +112,69 @@ func TestSummarizeBeats(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got, approx); diff != "" {
 		t.Errorf("SummarizeBeats (-want +got):\n%s", diff)
+	}
+}
+
+func TestMatchBeatPairs(t *testing.T) {
+	// 100 Hz, 150 ms: 15 samples.
+	tests := []struct {
+		name     string
+		ref, det []int64
+		want     []metrics.BeatPair
+	}{
+		{"none", nil, []int64{5}, nil},
+		{"edge of the window", []int64{100, 200}, []int64{115, 216}, []metrics.BeatPair{{Ref: 0, Det: 0}}},
+		{"closest claims the detection", []int64{100, 120}, []int64{118}, []metrics.BeatPair{{Ref: 1, Det: 0}}},
+		{"unsorted inputs keep their indices", []int64{300, 100, 200}, []int64{202, 99, 305},
+			[]metrics.BeatPair{{Ref: 0, Det: 2}, {Ref: 1, Det: 1}, {Ref: 2, Det: 0}}},
+		{"tie: earlier reference beat first", []int64{100, 110}, []int64{105}, []metrics.BeatPair{{Ref: 0, Det: 0}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := metrics.MatchBeatPairs(tc.ref, tc.det, 100, metrics.EC57Window)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.SortFunc(got, func(a, b metrics.BeatPair) int {
+				if a.Ref != b.Ref {
+					return a.Ref - b.Ref
+				}
+				return a.Det - b.Det
+			})
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("pairs %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestMatchBeatPairsProperties: on random beat trains the pairs are one to
+// one and within the window.
+func TestMatchBeatPairsProperties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := range 300 {
+		rate := []float64{128, 250, 360}[trial%3]
+		var ref, det []int64
+		for range rng.IntN(40) {
+			ref = append(ref, rng.Int64N(5000))
+		}
+		for range rng.IntN(40) {
+			det = append(det, rng.Int64N(5000))
+		}
+		pairs, err := metrics.MatchBeatPairs(ref, det, rate, metrics.EC57Window)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := int64(metrics.EC57Window.Seconds()*rate + 1e-9)
+		usedR, usedD := map[int]bool{}, map[int]bool{}
+		for _, p := range pairs {
+			if usedR[p.Ref] || usedD[p.Det] {
+				t.Fatalf("trial %d: pair %v reuses a beat", trial, p)
+			}
+			usedR[p.Ref], usedD[p.Det] = true, true
+			if d := ref[p.Ref] - det[p.Det]; d > w || d < -w {
+				t.Fatalf("trial %d: pair %v is %d samples apart, window %d", trial, p, d, w)
+			}
+		}
 	}
 }

@@ -7,6 +7,20 @@
 //     gross and per-record sensitivity and positive predictivity
 //     (MIT-BIH 100, SVDB 800 and the CPSC 2021 Holter excerpts in
 //     ../shared/data);
+//   - beat classes, on the annotated records under ReferencePrefix
+//     (MIT-BIH 100, SVDB 800; the CPSC 2021 R-peak labels are not a beat
+//     classification): over the beat pairs the QRS matching made, the
+//     reference MIT-BIH codes are grouped into the AAMI classes of EC57
+//     (aamiClass) and compared with the analyser's N/S/V/Q labels, EC57
+//     style: beat_class.sveb.* and beat_class.veb.* give the ref, tp, fn
+//     and fp counts, sensitivity and positive_predictivity, gross over
+//     the records and per record (the record key appended to the name);
+//     beat_class.n.ref, .n.tp, .n.sensitivity, beat_class.f.ref,
+//     .f.as_v (fusion beats labelled V, not VEB false positives, as in
+//     EC57), beat_class.q.ref (reference Q beats, left out) and
+//     beat_class.pairs, beat_class.records. Missed and extra beats are
+//     the QRS metrics' business and do not count here. A ratio whose
+//     denominator is zero is left out of the report;
 //   - atrial fibrillation episodes, on every record whose .atr holds rhythm
 //     annotations: episode sensitivity and positive predictivity of the
 //     reported atrial_fibrillation episodes against "(AFIB"/"(AFL" episodes
@@ -106,7 +120,8 @@ type recordResult struct {
 	key      string
 	refBeats int
 	beats    metrics.BeatCounts
-	scored   bool // has beat annotations
+	scored   bool        // has beat annotations
+	classes  classCounts // beat classes over the matched pairs
 	af       *metrics.EpisodeStats
 	mi       bool // header: admitted with MI
 	noSTE    bool // header: diagnoses given, none of them ST elevation, MI or ischaemia
@@ -189,6 +204,7 @@ func (s *Suite) Run(ctx context.Context, env eval.Env) (*eval.Report, error) {
 	}
 	rep.Notes = append(rep.Notes,
 		"QRS: beat annotations of each .atr (WFDB isqrs codes) matched one to one with the reported beats within 150 ms (EC57); the whole record is scored, warm-up included.",
+		"Beat classes (beat_class.*): on the matched beat pairs of the records under "+ReferencePrefix+", the reference codes grouped into the AAMI classes of EC57 (N: N L R e j; S: A a J S; V: V E; F: F; Q: / f Q and unlisted codes, left out) against the analyser's labels; an analyser Q label counts as neither S nor V; reference F beats labelled V are not VEB false positives (EC57); unmatched beats are not counted here; a ratio with a zero denominator is left out. Two records are a regression check, not an EC57 result.",
 		"AF: reported atrial_fibrillation episodes against the (AFIB/(AFL rhythm annotations; a reference episode counts as found when a reported one overlaps it. Records whose header gives the CPSC 2021 class \"non atrial fibrillation\" count as having no AF episode: every AF episode reported there is false (af.non_af_*, and in af.false_episodes and af.episode_positive_predictivity).",
 		"Beat latency is signal time from the R peak to the sample at which the beat was reported, beats in the first "+strconv.FormatFloat(ecg.WarmUp+warmUpMargin, 'g', -1, 64)+" s (warm-up) excluded.",
 		"The analyser never reads the annotations or header diagnoses; they only score its output.")
@@ -271,11 +287,27 @@ func (s *Suite) record(ctx context.Context, env eval.Env, hea, key string) (reco
 			for i, b := range rep.Beats {
 				det[i] = b.Sample
 			}
-			c, err := metrics.MatchBeats(ref, det, rec.RateHz, metrics.EC57Window)
+			pairs, err := metrics.MatchBeatPairs(ref, det, rec.RateHz, metrics.EC57Window)
 			if err != nil {
-				return recordResult{}, nil, err
+				return recordResult{}, nil, fmt.Errorf("ecg suite: %s: %w", key, err)
 			}
-			r.beats, r.refBeats, r.scored = c, len(ref), true
+			tp := len(pairs)
+			r.beats = metrics.BeatCounts{TP: tp, FN: len(ref) - tp, FP: len(det) - tp}
+			r.refBeats, r.scored = len(ref), true
+			var codes []int // in the order of ref (ecg.ReferenceBeats)
+			for _, a := range anns {
+				if wfdb.IsBeat(a.Code) {
+					codes = append(codes, a.Code)
+				}
+			}
+			if len(codes) != len(ref) {
+				return recordResult{}, nil, fmt.Errorf("ecg suite: %s: %d beat codes for %d reference beats", key, len(codes), len(ref))
+			}
+			labels := make([]ecg.Label, len(rep.Beats))
+			for i, b := range rep.Beats {
+				labels[i] = b.Label
+			}
+			r.classes = classifyPairs(pairs, codes, labels)
 		}
 		if eps := wfdb.Rhythms(anns, int64(rec.Len())); len(eps) > 0 {
 			var refAF, detAF []metrics.Episode
@@ -474,6 +506,19 @@ func summarize(rep *eval.Report, results []recordResult, beatLat []time.Duration
 		if strings.HasPrefix(r.Record, ReferencePrefix) {
 			physio = append(physio, r)
 		}
+	}
+	var classes classCounts
+	classRecs := 0
+	for _, r := range results {
+		if r.scored && strings.HasPrefix(r.key, ReferencePrefix) {
+			classRecs++
+			classes = classes.add(r.classes)
+			putClassMetrics(m, r.classes, "."+r.key)
+		}
+	}
+	if classRecs > 0 {
+		m["beat_class.records"] = float64(classRecs)
+		putClassMetrics(m, classes, "")
 	}
 	if len(physio) > 0 {
 		sum := metrics.SummarizeBeats(physio)

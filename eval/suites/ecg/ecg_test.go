@@ -209,3 +209,73 @@ func TestSuiteInfarctionRecords(t *testing.T) {
 		t.Errorf("no note with the Q-wave evidence of the MI record: %q", r.Notes)
 	}
 }
+
+// TestSuiteBeatClasses: the beat-class metrics pool only the annotated
+// records under ReferencePrefix, count every reference beat of a matched
+// pair in one AAMI class, and give per-record figures that add up to the
+// gross ones.
+func TestSuiteBeatClasses(t *testing.T) {
+	root := t.TempDir()
+	ref := filepath.Join(root, "ecg", "physionet", "syn")
+	other := filepath.Join(root, "ecg", "other")
+	for _, d := range []string{ref, other} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, truth := ecgsynth.Generate(ecgsynth.Config{RateHz: 360, Seed: 11, NoiseMV: 0.02,
+		Segments: []ecgsynth.Segment{{Kind: ecgsynth.Sinus, Seconds: 20, RateBPM: 70},
+			{Kind: ecgsynth.PVCs, Seconds: 40, RateBPM: 70, EctopicEvery: 6},
+			{Kind: ecgsynth.PACs, Seconds: 40, RateBPM: 70, EctopicEvery: 6}}})
+	writeRecord(t, ref, "ect", 360, x[0], truth, "")
+	y, ytruth := ecgsynth.Generate(ecgsynth.Config{RateHz: 250, Seed: 12, NoiseMV: 0.02,
+		Segments: []ecgsynth.Segment{{Kind: ecgsynth.PVCs, Seconds: 30, RateBPM: 75}}})
+	writeRecord(t, other, "pvc", 250, y[0], ytruth, "")
+	want := map[string]int{}
+	for _, b := range truth.Beats {
+		want[b.Label]++
+	}
+	if want["V"] == 0 || want["S"] == 0 {
+		t.Fatalf("fixture without ectopic beats: %v", want)
+	}
+
+	m := evaltest.Run(t, ecgsuite.New(ecgsuite.Config{}), root, eval.Deps{}).Metrics
+	const key = ".physionet/syn/ect"
+	t.Logf("pairs %v N %v/%v S ref %v tp %v fp %v V ref %v tp %v fp %v", m["beat_class.pairs"], m["beat_class.n.tp"], m["beat_class.n.ref"], m["beat_class.sveb.ref"], m["beat_class.sveb.tp"], m["beat_class.sveb.fp"], m["beat_class.veb.ref"], m["beat_class.veb.tp"], m["beat_class.veb.fp"])
+	if m["beat_class.records"] != 1 {
+		t.Fatalf("beat_class.records %v, want 1 (only the record under physionet/)", m["beat_class.records"])
+	}
+	for k := range m {
+		if strings.HasPrefix(k, "beat_class.") && strings.Contains(k, "other/") {
+			t.Errorf("record outside physionet/ scored: %s", k)
+		}
+	}
+	for _, k := range []string{"pairs", "n.ref", "n.tp", "sveb.ref", "sveb.tp", "sveb.fn", "sveb.fp", "veb.ref", "veb.tp", "veb.fn", "veb.fp", "f.ref", "q.ref"} {
+		g, okG := m["beat_class."+k]
+		r, okR := m["beat_class."+k+key]
+		if !okG || !okR || g != r {
+			t.Errorf("beat_class.%s: gross %v (present %v), per record %v (present %v)", k, g, okG, r, okR)
+		}
+	}
+	// Every matched pair is in one class; the reference counts can be at
+	// most the annotated beats of the class (a missed beat forms no pair).
+	if p := m["beat_class.pairs"]; p != m["beat_class.n.ref"]+m["beat_class.sveb.ref"]+m["beat_class.veb.ref"]+m["beat_class.f.ref"] || p < 0.99*float64(len(truth.Beats)) {
+		t.Errorf("pairs %v: N %v S %v V %v F %v, %d annotated beats", p, m["beat_class.n.ref"], m["beat_class.sveb.ref"], m["beat_class.veb.ref"], m["beat_class.f.ref"], len(truth.Beats))
+	}
+	for cls, name := range map[string]string{"N": "n", "S": "sveb", "V": "veb"} {
+		if got := m["beat_class."+name+".ref"]; got > float64(want[cls]) || got < float64(want[cls])-2 {
+			t.Errorf("beat_class.%s.ref %v, %d %s beats annotated", name, got, want[cls], cls)
+		}
+	}
+	for _, c := range []string{"sveb", "veb"} {
+		if m["beat_class."+c+".tp"]+m["beat_class."+c+".fn"] != m["beat_class."+c+".ref"] {
+			t.Errorf("%s: tp %v + fn %v != ref %v", c, m["beat_class."+c+".tp"], m["beat_class."+c+".fn"], m["beat_class."+c+".ref"])
+		}
+		if se, ok := m["beat_class."+c+".sensitivity"]; !ok || se != m["beat_class."+c+".tp"]/m["beat_class."+c+".ref"] {
+			t.Errorf("beat_class.%s.sensitivity %v (present %v)", c, se, ok)
+		}
+	}
+	if m["beat_class.f.ref"] != 0 || m["beat_class.q.ref"] != 0 {
+		t.Errorf("no F or Q beats annotated, got f.ref %v q.ref %v", m["beat_class.f.ref"], m["beat_class.q.ref"])
+	}
+}
