@@ -17,6 +17,9 @@ type builder struct {
 	fs   facts
 	t    *templates
 	base int // turn index of in.Data[0]
+	// detail, while a section is written that shows them, holds what
+	// follows a finding's name ("（最高38.5℃）"), by term.
+	detail map[int]string
 }
 
 // MaxChiefComplaintRunes is the 主诉 length limit (symptom + duration).
@@ -68,9 +71,37 @@ func (b *builder) zh() bool { return b.lang == LangZH }
 func (b *builder) name(term int) string {
 	t := b.fs.turnsVocab(b.e.vocab, term)
 	if b.zh() {
-		return t.NameZH
+		return t.NameZH + b.detail[term]
 	}
-	return t.NameEN
+	return t.NameEN + b.detail[term]
+}
+
+// feverDetail returns, for the fever of g, what follows its name in 现病史:
+// the highest temperature its sources report (see maxTemperature).
+func (b *builder) feverDetail(g *group) map[int]string {
+	fever, ok := b.e.vocab.byCode["fever"]
+	if !ok || len(g.srcs[fever]) == 0 {
+		return nil
+	}
+	var texts []string
+	for _, i := range g.srcs[fever] {
+		if i >= 0 && i < len(b.fs.turns) && b.fs.turns[i].patientSide() {
+			texts = append(texts, b.fs.turns[i].text)
+		}
+	}
+	t := maxTemperature(texts, b.zh())
+	if t == "" {
+		return nil
+	}
+	if b.zh() {
+		// "最高" only where the patient said it: the verifier holds the
+		// note to its sources' words.
+		if strings.Contains(strings.Join(texts, ""), "最高") {
+			return map[int]string{fever: "（最高" + t + "）"}
+		}
+		return map[int]string{fever: "（" + t + "）"}
+	}
+	return map[int]string{fever: " (up to " + t + ")"}
 }
 
 func (fs facts) turnsVocab(v *Vocabulary, term int) Term { return v.terms[term] }
@@ -269,6 +300,8 @@ func capitalize(s string) string {
 func (b *builder) presentIllness() []clinic.Statement {
 	var out []clinic.Statement
 	pos, neg, conflict := b.patientFindings(KindSymptom)
+	b.detail = b.feverDetail(pos)
+	defer func() { b.detail = nil }()
 	if len(pos.terms) > 0 {
 		lead := pos.lead()
 		onset := []int{lead}
