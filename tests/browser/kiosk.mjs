@@ -66,6 +66,10 @@ await run({ width: 1080, height: 1920 }, async (page) => {
   check(/^[A-Z]{2,}/.test(code) && /^[\u4e00-\u9fff]{2,}/.test(dept), "department shown: " + code + " " + dept);
   check(where.length > 3 && /[\u4e00-\u9fff]/.test(where), "location shown: " + where);
   check(!(await page.textContent("#note")).match(/导诊台.*导诊台/), "note not repeated");
+  // Every department shown comes with its short reason.
+  check((await page.textContent("#reason")).startsWith("依据"), "reason for the department: " + (await page.textContent("#reason")));
+  const whys = await page.locator("#others li[data-code] .why").allTextContents();
+  check(whys.length >= 1 && whys.every((w) => w.startsWith("依据")), "reasons for the other departments: " + JSON.stringify(whys));
   check(level === "4" && (await page.textContent("#acuity")).includes("非急症"), "acuity IV shown");
   await page.screenshot({ path: shotDir + "/kiosk-result.png" });
 

@@ -213,11 +213,30 @@ function show(turn, relabel) {
   dept.append(sub);
   dept.dataset.code = top.code || "";
   $("location").textContent = loc(top.location);
+  // Each department comes with its short reason (what it is based on).
+  $("reason").textContent = pick(top, "reason");
   let note = pick(rec, "note");
-  if (!note) note = rec.confident || rec.emergency ? pick(top, "reason") : t("help_desk");
+  if (!note && !rec.confident && !rec.emergency) note = t("help_desk");
   $("note").textContent = note;
-  const rest = rec.departments.slice(1).map((d) => st.lang === "zh" ? d.name_zh : d.name_en);
-  $("others").textContent = rest.length ? t("others") + rest.join(st.lang === "zh" ? "、" : ", ") : "";
+  $("note").hidden = !note;
+  const others = $("others");
+  others.replaceChildren();
+  const rest = rec.departments.slice(1);
+  if (rest.length) {
+    const head = document.createElement("li");
+    head.textContent = t("others");
+    others.append(head);
+  }
+  for (const d of rest) {
+    const li = document.createElement("li");
+    li.dataset.code = d.code || "";
+    li.textContent = st.lang === "zh" ? d.name_zh : d.name_en;
+    const why = document.createElement("span");
+    why.className = "why";
+    why.textContent = pick(d, "reason");
+    li.append(why);
+    others.append(li);
+  }
   const o = turn.origin || {};
   $("origin").textContent = o.engine === "llm" ? t("origin_llm") : t("origin_fb");
   if (!relabel) screen("result");
