@@ -191,20 +191,7 @@ func (s *Stream) pWave() int8 {
 // pearson returns the correlation coefficient of a and b (same length),
 // or 0 when either is constant.
 func pearson(a, b []float32) float64 {
-	var ma, mb float64
-	for i := range a {
-		ma += float64(a[i])
-		mb += float64(b[i])
-	}
-	ma /= float64(len(a))
-	mb /= float64(len(a))
-	var num, da, db float64
-	for i := range a {
-		x, y := float64(a[i])-ma, float64(b[i])-mb
-		num += x * y
-		da += x * x
-		db += y * y
-	}
+	num, da, db := addCentredProducts(a, b, 0, 0, 0)
 	if da == 0 || db == 0 {
 		return 0
 	}
