@@ -199,18 +199,29 @@ func (e *env) start(t *testing.T, name string, wrap func(r *replica, h natsecg.H
 	return r
 }
 
+// jetStream opens a JetStream context on a connection of its own, closed
+// when the test ends.
+func (e *env) jetStream(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
 // waitPulling waits until n pull requests wait on the replicas' shared
 // consumer. A replica asks for messages in the background after Start, so
 // without this a publish right after Start could all go to the replicas
 // that asked first.
 func (e *env) waitPulling(t *testing.T, n int) {
 	t.Helper()
-	nc, err := nats.Connect(e.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := e.jetStream(t)
 	cons, err := js.Consumer(t.Context(), natsecg.DefaultStream, natsecg.DefaultDurable)
 	if err != nil {
 		t.Fatal(err)
@@ -235,12 +246,7 @@ func (e *env) waitPulling(t *testing.T, n int) {
 // publish sends stream id: start, 1 s chunks, end.
 func (e *env) publish(t *testing.T, id string, leads [][]float32, rate int) int {
 	t.Helper()
-	nc, err := nats.Connect(e.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := e.jetStream(t)
 	send := func(v any) {
 		b, _ := json.Marshal(v)
 		if _, err := js.Publish(t.Context(), natsecg.Subject("", id), b); err != nil {
