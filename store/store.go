@@ -13,6 +13,13 @@
 // for does not exist, conflict for a stale note version or a duplicate ID,
 // invalid for a value the store cannot hold (wrong embedding dimension, an
 // empty required field), unavailable when the database cannot be reached.
+//
+// # Shared by the adapters
+//
+// What does not depend on the database — checking input, filling IDs and
+// timestamps, encoding and decoding the stored JSON bodies, linking audit
+// entries, and the errors above — is done by the helpers in prepare.go
+// and check.go, so the adapters keep only their SQL and driver calls.
 package store
 
 import (

@@ -15,7 +15,10 @@
 // ≤ 0.3 mV/s slope after 3 mV × 100 ms). Beats of the leads are fused into one beat stream,
 // weighting each lead by how often the others confirm it, and labelled
 // normal, ventricular or supraventricular ectopic (AAMI classes) against
-// an averaged normal beat.
+// an averaged normal beat; a beat is premature against the prevailing RR
+// (the median of the recent non-ventricular intervals), so a pause or a
+// new sinus rate does not make the beats after it ectopic. Rhythms are
+// named by that rate; the rate alerts read the mean rate, pauses included.
 //
 // The averaged beat is built from normal beats, each with its own
 // baseline (a curve through the PR segments of it and its neighbours)
